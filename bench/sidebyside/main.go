@@ -1,0 +1,99 @@
+// Command sidebyside times commands against each other in one run,
+// interleaving their runs so machine noise hits them alike, and prints the
+// median and p90 wall time of each and its ratio to the first.
+//
+//	go run ./bench/sidebyside [-n RUNS] [-in FILE] NAME=COMMAND...
+//
+// Each COMMAND runs under "sh -c" unless -direct is given, in which case it
+// is split on spaces and exec'd without a shell (for start-up figures).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+)
+
+type cmd struct {
+	name, line string
+	times      []time.Duration
+}
+
+func main() {
+	n := flag.Int("n", 100, "runs per command")
+	in := flag.String("in", "", "file fed to each command's stdin")
+	direct := flag.Bool("direct", false, "exec commands without a shell")
+	warm := flag.Int("warmup", 3, "untimed runs per command first")
+	flag.Parse()
+	var cmds []*cmd
+	for _, a := range flag.Args() {
+		name, line, ok := strings.Cut(a, "=")
+		if !ok {
+			fmt.Fprintf(os.Stderr, "sidebyside: want NAME=COMMAND, got %q\n", a)
+			os.Exit(2)
+		}
+		cmds = append(cmds, &cmd{name: name, line: line})
+	}
+	if len(cmds) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: sidebyside [-n RUNS] [-in FILE] [-direct] NAME=COMMAND...")
+		os.Exit(2)
+	}
+	for i := 0; i < *warm+*n; i++ {
+		for _, c := range cmds {
+			d, err := once(c.line, *in, *direct)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "sidebyside: %s: %v\n", c.name, err)
+				os.Exit(1)
+			}
+			if i >= *warm {
+				c.times = append(c.times, d)
+			}
+		}
+	}
+	base := median(cmds[0].times)
+	fmt.Printf("%-28s %12s %12s %10s\n", "command", "median", "p90", "ratio")
+	for _, c := range cmds {
+		m := median(c.times)
+		fmt.Printf("%-28s %12s %12s %9.2fx\n", c.name, round(m), round(pct(c.times, 0.9)), float64(m)/float64(base))
+	}
+}
+
+func once(line, in string, direct bool) (time.Duration, error) {
+	var c *exec.Cmd
+	if direct {
+		f := strings.Fields(line)
+		c = exec.Command(f[0], f[1:]...)
+	} else {
+		c = exec.Command("sh", "-c", line)
+	}
+	c.Stdout = io.Discard
+	c.Stderr = os.Stderr
+	if in != "" {
+		f, err := os.Open(in)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		c.Stdin = f
+	}
+	t := time.Now()
+	err := c.Run()
+	return time.Since(t), err
+}
+
+func median(d []time.Duration) time.Duration { return pct(d, 0.5) }
+
+func pct(d []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[int(p*float64(len(s)-1))]
+}
+
+func round(d time.Duration) string {
+	return fmt.Sprintf("%.3fms", float64(d)/1e6)
+}

@@ -1,0 +1,11 @@
+// Command unstr is moobox's unstr; the logic lives in internal/fortune.
+package main
+
+import (
+	"os"
+
+	"github.com/moobox/moobox/internal/applet"
+	"github.com/moobox/moobox/internal/fortune"
+)
+
+func main() { os.Exit(fortune.UnstrMain(applet.OS())) }

@@ -1,0 +1,58 @@
+// Package applets is the registry of moobox applets and the multicall
+// dispatcher behind cmd/busybox.
+package applets
+
+import (
+	"github.com/moobox/moobox/internal/applet"
+	"github.com/moobox/moobox/internal/coreutils"
+	"github.com/moobox/moobox/internal/cowsay"
+	"github.com/moobox/moobox/internal/fortune"
+	"github.com/moobox/moobox/internal/lolcat"
+)
+
+// Applet is one entry of the table.
+type Applet struct {
+	Name string
+	Main applet.Func
+}
+
+// table lists every applet, sorted by name. It is a static composite
+// literal of function values, so the linker lays it out and start-up does
+// no work for it.
+var table = [...]Applet{
+	{"cowsay", cowsay.Main},
+	{"cowthink", cowsay.Main},
+	{"false", coreutils.False},
+	{"fortune", fortune.Main},
+	{"lolcat", lolcat.Main},
+	{"strfile", fortune.StrfileMain},
+	{"true", coreutils.True},
+	{"unstr", fortune.UnstrMain},
+}
+
+// Lookup finds an applet by name.
+func Lookup(name string) (applet.Func, bool) {
+	// Binary search: the table is sorted (a test checks it).
+	lo, hi := 0, len(table)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if table[m].Name < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(table) && table[lo].Name == name {
+		return table[lo].Main, true
+	}
+	return nil, false
+}
+
+// Names lists the applets in order.
+func Names() []string {
+	n := make([]string, len(table))
+	for i, a := range table {
+		n[i] = a.Name
+	}
+	return n
+}
