@@ -1,0 +1,134 @@
+package squashfs
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// Compression selects the compressor of data and metadata blocks.
+type Compression uint16
+
+// Compressor ids as stored in the superblock.
+const (
+	Gzip Compression = 1
+	XZ   Compression = 4
+	Zstd Compression = 6
+)
+
+func (c Compression) String() string {
+	switch c {
+	case Gzip:
+		return "gzip"
+	case XZ:
+		return "xz"
+	case Zstd:
+		return "zstd"
+	}
+	return fmt.Sprintf("compression(%d)", uint16(c))
+}
+
+// ParseCompression maps mksquashfs's -comp names to a Compression.
+func ParseCompression(s string) (Compression, error) {
+	switch s {
+	case "gzip":
+		return Gzip, nil
+	case "xz":
+		return XZ, nil
+	case "zstd":
+		return Zstd, nil
+	}
+	return 0, fmt.Errorf("unsupported compressor %q (want gzip, xz or zstd)", s)
+}
+
+// compressor compresses whole blocks; one per goroutine.
+type compressor interface {
+	compress(src []byte) ([]byte, error)
+}
+
+// newCompressorFactory returns a constructor of per-goroutine compressors.
+// Every setting keeps the decoder's window within what the kernel
+// allocates, max(block size, 8 KiB): a larger xz dictionary or zstd window
+// makes the kernel reject the block.
+func newCompressorFactory(c Compression, blockSize int) (func() compressor, error) {
+	switch c {
+	case Gzip:
+		return func() compressor { return &zlibComp{} }, nil
+	case XZ:
+		cfg := xz.WriterConfig{
+			DictCap:  blockSize,
+			CheckSum: xz.CRC32, // the kernel's xz decoder wants CRC32 (or none)
+			Matcher:  lzma.BinaryTree,
+		}
+		if err := cfg.Verify(); err != nil {
+			return nil, err
+		}
+		return func() compressor { return &xzComp{cfg: cfg} }, nil
+	case Zstd:
+		// A single encoder is safe for concurrent EncodeAll.
+		enc, err := zstd.NewWriter(nil,
+			zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+			zstd.WithWindowSize(blockSize),
+			zstd.WithEncoderCRC(false),
+			zstd.WithEncoderConcurrency(1),
+			zstd.WithSingleSegment(true),
+		)
+		if err != nil {
+			return nil, err
+		}
+		return func() compressor { return zstdComp{enc} }, nil
+	}
+	return nil, fmt.Errorf("unsupported compression %v", c)
+}
+
+type zlibComp struct {
+	buf bytes.Buffer
+	w   *zlib.Writer
+}
+
+func (z *zlibComp) compress(src []byte) ([]byte, error) {
+	z.buf.Reset()
+	if z.w == nil {
+		// Level 9 is what mksquashfs's gzip uses by default.
+		z.w, _ = zlib.NewWriterLevel(&z.buf, zlib.BestCompression)
+	} else {
+		z.w.Reset(&z.buf)
+	}
+	if _, err := z.w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := z.w.Close(); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(z.buf.Bytes()), nil
+}
+
+type xzComp struct {
+	cfg xz.WriterConfig
+	buf bytes.Buffer
+}
+
+func (x *xzComp) compress(src []byte) ([]byte, error) {
+	x.buf.Reset()
+	w, err := x.cfg.NewWriter(&x.buf)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(x.buf.Bytes()), nil
+}
+
+type zstdComp struct{ enc *zstd.Encoder }
+
+func (z zstdComp) compress(src []byte) ([]byte, error) {
+	return z.enc.EncodeAll(src, nil), nil
+}
