@@ -1,0 +1,349 @@
+// Package build is `moobuild oci`: it builds (or takes) the busybox
+// binaries, assembles the root filesystem of each platform, maps the
+// definition file onto the image config, and writes the image, its index
+// and its SBOM to the requested targets.
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/moobox/moobox/image/deffile"
+	"github.com/moobox/moobox/image/oci"
+	"github.com/moobox/moobox/image/rootfs"
+	"github.com/moobox/moobox/image/sbom"
+	"github.com/moobox/moobox/internal/version"
+)
+
+// HostPlatform is the default platform: linux on moobuild's own
+// architecture (linux/arm/v7 for any 32-bit arm).
+func HostPlatform() rootfs.Platform {
+	p := rootfs.Platform{OS: "linux", Arch: runtime.GOARCH}
+	if p.Arch == "arm" {
+		p.Variant = "v7"
+	}
+	return p
+}
+
+// Busyboxes returns a busybox binary per platform: the file at override
+// (one platform, checked against its ELF header), or each built from the
+// checkout at src. log, when not nil, gets one line per build.
+func Busyboxes(ctx context.Context, src, override string, plats []rootfs.Platform, log io.Writer) (map[rootfs.Platform][]byte, error) {
+	out := map[rootfs.Platform][]byte{}
+	if override != "" {
+		data, err := os.ReadFile(override)
+		if err != nil {
+			return nil, fmt.Errorf("--busybox: %w", err)
+		}
+		p, err := rootfs.ELFPlatform(data)
+		if err != nil {
+			return nil, fmt.Errorf("--busybox %s: %w", override, err)
+		}
+		if len(plats) != 1 || plats[0] != p {
+			return nil, fmt.Errorf("--busybox %s is a %s binary: use it with --platform %s (or no --platform)", override, p, p)
+		}
+		out[p] = data
+		return out, nil
+	}
+	for _, p := range plats {
+		t0 := time.Now()
+		data, err := rootfs.BuildBusybox(ctx, src, p)
+		if err != nil {
+			return nil, err
+		}
+		if log != nil {
+			fmt.Fprintf(log, "built busybox for %s (%d bytes) in %.1fs\n", p, len(data), time.Since(t0).Seconds())
+		}
+		out[p] = data
+	}
+	return out, nil
+}
+
+// ConfigFromDef maps a definition file onto the image config: its labels
+// over the defaults, its %environment as a static Env, its %runscript as
+// Cmd (run by /bin/sh -c with no arguments, so the script's "$#" is 0 and
+// "docker run IMAGE cowsay hi" replaces it as a whole). d may be nil.
+func ConfigFromDef(d *deffile.Def, created time.Time, revision string) (oci.Config, error) {
+	c := oci.DefaultConfig(created, revision)
+	if d == nil {
+		return c, nil
+	}
+	for _, l := range d.Labels {
+		c.Labels[l.Key] = l.Value
+	}
+	env, err := d.Env(c.Env)
+	if err != nil {
+		return c, err
+	}
+	c.Env = env
+	if strings.TrimSpace(d.Runscript) != "" {
+		c.Cmd = []string{"/bin/sh", "-c", d.Runscript + "\n", "runscript"}
+	}
+	return c, nil
+}
+
+// AddDefFiles copies the definition file's %files into t with
+// normalised modes (0644, 0755 if executable, directories 0755).
+func AddDefFiles(t *rootfs.Tree, d *deffile.Def) error {
+	if d == nil {
+		return nil
+	}
+	for _, f := range d.Files {
+		fi, err := os.Stat(f.Path)
+		if err != nil {
+			return &deffile.Error{Line: f.Line, Msg: fmt.Sprintf("%%files source %q: %v", f.Src, err)}
+		}
+		switch {
+		case fi.IsDir():
+			err = t.AddFS(f.Dst, os.DirFS(f.Path))
+		case fi.Mode().IsRegular():
+			var data []byte
+			if data, err = os.ReadFile(f.Path); err == nil {
+				perm := fs.FileMode(0o644)
+				if fi.Mode()&0o111 != 0 {
+					perm = 0o755
+				}
+				err = t.WriteFile(f.Dst, data, perm)
+			}
+		default:
+			err = fmt.Errorf("not a regular file or directory")
+		}
+		if err != nil {
+			return &deffile.Error{Line: f.Line, Msg: fmt.Sprintf("%%files %q -> %q: %v", f.Src, f.Dst, err)}
+		}
+	}
+	return nil
+}
+
+// Result is a finished build.
+type Result struct {
+	Artifact oci.Artifact
+	Images   []*oci.Image
+	Trees    map[rootfs.Platform]*rootfs.Tree
+	SBOM     []byte
+	MTime    time.Time
+}
+
+// Input is everything a build depends on.
+type Input struct {
+	Busyboxes   map[rootfs.Platform][]byte
+	Def         *deffile.Def // may be nil
+	MTime       time.Time    // SOURCE_DATE_EPOCH
+	Revision    string
+	User        string // "" keeps the default (65534:65534)
+	Compression oci.Compression
+}
+
+// Build assembles trees, images, the index (several platforms) and the SBOM.
+func Build(in Input) (*Result, error) {
+	cfg, err := ConfigFromDef(in.Def, in.MTime, in.Revision)
+	if err != nil {
+		return nil, err
+	}
+	if in.User != "" {
+		cfg.User = in.User
+	}
+	plats := make([]rootfs.Platform, 0, len(in.Busyboxes))
+	for p := range in.Busyboxes {
+		plats = append(plats, p)
+	}
+	sort.Slice(plats, func(i, j int) bool { return plats[i].String() < plats[j].String() })
+	r := &Result{Trees: map[rootfs.Platform]*rootfs.Tree{}, MTime: in.MTime}
+	for _, p := range plats {
+		t, err := rootfs.Moobox(in.MTime, in.Busyboxes[p], rootfs.Options{})
+		if err != nil {
+			return nil, err
+		}
+		if err := AddDefFiles(t, in.Def); err != nil {
+			return nil, err
+		}
+		img, err := oci.NewImage(t, p, cfg, in.Compression)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		r.Trees[p] = t
+		r.Images = append(r.Images, img)
+	}
+	if len(r.Images) == 0 {
+		return nil, fmt.Errorf("no platform to build")
+	}
+	if len(r.Images) == 1 {
+		r.Artifact = r.Images[0]
+	} else if r.Artifact, err = oci.NewIndex(r.Images, cfg); err != nil {
+		return nil, err
+	}
+	r.SBOM, err = sbom.Generate(sbom.Input{
+		Name: "moobox", Version: version.Version, Source: oci.Source, Revision: in.Revision,
+		Created: in.MTime, Tool: "moobuild-" + version.Version, Trees: r.Trees,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+const usage = `usage: moobuild oci [flags] TARGET...
+
+Build moobox's OCI image (one layer, a scratch root filesystem around the
+static busybox) and write it to each TARGET:
+  oci:DIR[:TAG]              OCI image layout (replaces DIR; TAG default latest)
+  oci-archive:FILE[:TAG]     tar of that layout
+  docker-archive:FILE[:REF]  for docker/podman load (one platform; REF default moobox:latest)
+  docker://HOST/REPO:TAG     push (credentials from ~/.docker/config.json)
+Several platforms give an image index. Timestamps come from SOURCE_DATE_EPOCH
+(default: the commit time of HEAD of the checkout, else 0).
+
+flags:
+`
+
+// Main runs `moobuild oci ARGS`.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fl := pflag.NewFlagSet("moobuild oci", pflag.ContinueOnError)
+	fl.SetOutput(stderr)
+	platform := fl.String("platform", "", "platforms, comma-separated (linux/amd64,linux/arm64,...) or all (default: the host's, or the --busybox binary's)")
+	bbPath := fl.String("busybox", "", "use this busybox binary instead of building ./cmd/busybox (one platform)")
+	srcDir := fl.String("src", "", "moobox checkout to build from (default: the one containing the current directory)")
+	comp := fl.String("compression", "gzip", "layer compression: gzip or zstd")
+	sbomPath := fl.String("sbom", "", "also write an SPDX 2.3 JSON SBOM to this file")
+	defPath := fl.String("def", "", "definition file for labels, environment and command (default: image/moo.def of the checkout; none: built-in defaults)")
+	user := fl.String("user", "", "image user (default 65534:65534, nobody)")
+	quiet := fl.BoolP("quiet", "q", false, "print only the digest")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "moobuild oci: %v\n", err)
+		return 1
+	}
+	if fl.NArg() == 0 {
+		fl.Usage()
+		return 2
+	}
+	var targets []oci.Target
+	for _, a := range fl.Args() {
+		t, err := oci.ParseTarget(a)
+		if err != nil {
+			return fail(err)
+		}
+		targets = append(targets, t)
+	}
+	c, err := oci.ParseCompression(*comp)
+	if err != nil {
+		return fail(err)
+	}
+	var plats []rootfs.Platform
+	if *platform != "" {
+		if plats, err = rootfs.ParsePlatforms(*platform); err != nil {
+			return fail(err)
+		}
+	} else if *bbPath != "" {
+		data, err := os.ReadFile(*bbPath)
+		if err != nil {
+			return fail(fmt.Errorf("--busybox: %w", err))
+		}
+		p, err := rootfs.ELFPlatform(data)
+		if err != nil {
+			return fail(fmt.Errorf("--busybox %s: %w", *bbPath, err))
+		}
+		plats = []rootfs.Platform{p}
+	} else {
+		plats = []rootfs.Platform{HostPlatform()}
+	}
+	for _, t := range targets {
+		if t.Transport == oci.TransportDockerArchive && len(plats) > 1 {
+			return fail(fmt.Errorf("%s: a docker archive holds one platform's image; build it with a single --platform", t))
+		}
+	}
+	src := *srcDir
+	if src == "" {
+		if s, err := rootfs.FindSource("."); err == nil {
+			src = s
+		} else if *bbPath == "" {
+			return fail(err)
+		}
+	} else if src, err = rootfs.FindSource(src); err != nil {
+		return fail(err)
+	}
+	var def *deffile.Def
+	switch *defPath {
+	case "none":
+	case "":
+		if src != "" {
+			p := filepath.Join(src, "image", "moo.def")
+			if _, err := os.Stat(p); err == nil {
+				if def, err = deffile.ParseFile(p); err != nil {
+					return fail(err)
+				}
+			}
+		}
+	default:
+		if def, err = deffile.ParseFile(*defPath); err != nil {
+			return fail(err)
+		}
+	}
+	mtime, err := rootfs.SourceDate(src)
+	if err != nil {
+		return fail(err)
+	}
+	ctx := context.Background()
+	var log io.Writer
+	if !*quiet {
+		log = stderr
+	}
+	bbs, err := Busyboxes(ctx, src, *bbPath, plats, log)
+	if err != nil {
+		return fail(err)
+	}
+	t0 := time.Now()
+	res, err := Build(Input{Busyboxes: bbs, Def: def, MTime: mtime, Revision: rootfs.Revision(src), User: *user, Compression: c})
+	if err != nil {
+		return fail(err)
+	}
+	var progress io.Writer
+	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
+		progress = stderr
+	}
+	for _, t := range targets {
+		if err := oci.Write(ctx, t, res.Artifact, oci.WriteOptions{MTime: mtime, Progress: progress}); err != nil {
+			return fail(err)
+		}
+		if log != nil {
+			fmt.Fprintf(log, "wrote %s\n", t)
+		}
+	}
+	if *sbomPath != "" {
+		if err := oci.WriteFileAtomic(*sbomPath, res.SBOM); err != nil {
+			return fail(fmt.Errorf("--sbom: %w", err))
+		}
+		if log != nil {
+			fmt.Fprintf(log, "wrote SBOM %s\n", *sbomPath)
+		}
+	}
+	d := res.Artifact.Descriptor()
+	if log != nil {
+		for _, img := range res.Images {
+			fmt.Fprintf(log, "%s: manifest %s, layer %d bytes\n", img.Platform, img.Descriptor().Digest, len(img.Layer().Blob()))
+		}
+		fmt.Fprintf(log, "assembled and written in %.2fs\n", time.Since(t0).Seconds())
+	}
+	fmt.Fprintln(stdout, d.Digest)
+	return 0
+}

@@ -1,0 +1,228 @@
+package rootfs
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Platform is an OCI platform (os/arch[/variant]).
+type Platform struct {
+	OS, Arch, Variant string
+}
+
+func (p Platform) String() string {
+	s := p.OS + "/" + p.Arch
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// AllPlatforms is what "--platform all" means: every Linux port the
+// pure-Go busybox builds for that container runtimes commonly run.
+var AllPlatforms = []Platform{
+	{"linux", "amd64", ""},
+	{"linux", "arm64", ""},
+	{"linux", "arm", "v7"},
+	{"linux", "386", ""},
+	{"linux", "ppc64le", ""},
+	{"linux", "s390x", ""},
+	{"linux", "riscv64", ""},
+}
+
+// ParsePlatform parses "linux/arm64", "linux/arm/v7" ("linux/arm" means
+// v7) or "arm64" (linux implied).
+func ParsePlatform(s string) (Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) == 1 {
+		parts = append([]string{"linux"}, parts...)
+	}
+	if len(parts) < 2 || len(parts) > 3 {
+		return Platform{}, fmt.Errorf("platform %q: want os/arch[/variant]", s)
+	}
+	p := Platform{OS: parts[0], Arch: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	if p.Arch == "arm" && p.Variant == "" {
+		p.Variant = "v7"
+	}
+	if p.Arch == "arm64" && p.Variant == "v8" {
+		p.Variant = ""
+	}
+	for _, a := range AllPlatforms {
+		if a == p {
+			return p, nil
+		}
+	}
+	var names []string
+	for _, a := range AllPlatforms {
+		names = append(names, a.String())
+	}
+	return Platform{}, fmt.Errorf("platform %q not supported (supported: %s, or all)", s, strings.Join(names, ", "))
+}
+
+// ParsePlatforms parses a comma-separated list or "all", dropping duplicates.
+func ParsePlatforms(s string) ([]Platform, error) {
+	if s == "all" {
+		return append([]Platform(nil), AllPlatforms...), nil
+	}
+	var out []Platform
+	seen := map[Platform]bool{}
+	for _, f := range strings.Split(s, ",") {
+		p, err := ParsePlatform(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// goEnv is the environment for cross-building busybox for p.
+func (p Platform) goEnv() []string {
+	env := []string{"CGO_ENABLED=0", "GOOS=" + p.OS, "GOARCH=" + p.Arch}
+	if p.Arch == "arm" {
+		env = append(env, "GOARM="+strings.TrimPrefix(p.Variant, "v"))
+	}
+	return env
+}
+
+// ELFPlatform tells which platform a Linux ELF executable is for, so a
+// --busybox binary is labelled with its real architecture.
+func ELFPlatform(data []byte) (Platform, error) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return Platform{}, fmt.Errorf("not an ELF executable: %w", err)
+	}
+	defer f.Close()
+	p := Platform{OS: "linux"}
+	switch f.Machine {
+	case elf.EM_X86_64:
+		p.Arch = "amd64"
+	case elf.EM_AARCH64:
+		p.Arch = "arm64"
+	case elf.EM_ARM:
+		p.Arch, p.Variant = "arm", "v7"
+	case elf.EM_386:
+		p.Arch = "386"
+	case elf.EM_PPC64:
+		if f.ByteOrder.String() != "LittleEndian" {
+			return Platform{}, fmt.Errorf("big-endian ppc64 is not supported")
+		}
+		p.Arch = "ppc64le"
+	case elf.EM_S390:
+		p.Arch = "s390x"
+	case elf.EM_RISCV:
+		p.Arch = "riscv64"
+	default:
+		return Platform{}, fmt.Errorf("unsupported ELF machine %v", f.Machine)
+	}
+	return p, nil
+}
+
+// FindSource returns the root of the moobox checkout containing dir (the
+// directory holding go.mod for github.com/moobox/moobox), or an error.
+func FindSource(dir string) (string, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module github.com/moobox/moobox\n")) {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("%s is not inside a moobox checkout (no go.mod for github.com/moobox/moobox): pass --src DIR or --busybox PATH", dir)
+		}
+		d = parent
+	}
+}
+
+// BuildBusybox compiles ./cmd/busybox of the checkout at src for p the
+// way ko does: CGO_ENABLED=0, -trimpath, no build ID, no symbols, no VCS
+// stamp, and the baseline instruction set (GOAMD64 etc. from the caller's
+// environment are dropped), so the same source gives the same bytes on
+// any machine. It returns the binary.
+func BuildBusybox(ctx context.Context, src string, p Platform) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "moobuild-busybox-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "busybox")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+		"-ldflags=-s -w -buildid=", "-o", out, "./cmd/busybox")
+	cmd.Dir = src
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "CGO_ENABLED", "GOOS", "GOARCH", "GOARM", "GOAMD64", "GOARM64", "GO386",
+			"GOPPC64", "GORISCV64", "GOMIPS", "GOMIPS64", "GOWASM", "GOFLAGS":
+			continue
+		}
+		env = append(env, kv)
+	}
+	cmd.Env = append(env, p.goEnv()...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go build ./cmd/busybox for %s: %v\n%s", p, err, stderr.Bytes())
+	}
+	return os.ReadFile(out)
+}
+
+// SourceDate returns the image timestamp: SOURCE_DATE_EPOCH when set
+// (an error when malformed), else the commit time of HEAD of the git
+// checkout at dir, else the Unix epoch.
+func SourceDate(dir string) (time.Time, error) {
+	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 || n > 253402300799 {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970 (0 to 253402300799)", s)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	if out := git(dir, "log", "-1", "--format=%ct", "HEAD"); out != "" {
+		if n, err := strconv.ParseInt(out, 10, 64); err == nil && n >= 0 {
+			return time.Unix(n, 0).UTC(), nil
+		}
+	}
+	return time.Unix(0, 0).UTC(), nil
+}
+
+// Revision returns the commit hash of HEAD at dir, or "".
+func Revision(dir string) string {
+	return git(dir, "rev-parse", "HEAD")
+}
+
+// git runs a read-only git query. safe.directory=* because an
+// unprivileged builder reading root's checkout must see the same commit
+// as root does, or the two builds would differ.
+func git(dir string, args ...string) string {
+	if dir == "" {
+		return ""
+	}
+	cmd := exec.Command("git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "TZ=UTC", "LC_ALL=C")
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
