@@ -444,4 +444,3 @@ func FSTypeName(t int64) string {
 	}
 	return "UNKNOWN"
 }
-
