@@ -20,14 +20,41 @@ type Applet struct {
 // literal of function values, so the linker lays it out and start-up does
 // no work for it.
 var table = [...]Applet{
+	{"[", coreutils.Test},
+	{"basename", coreutils.Basename},
+	{"cat", coreutils.Cat},
+	{"clear", coreutils.Clear},
 	{"cowsay", cowsay.Main},
 	{"cowthink", cowsay.Main},
+	{"cp", coreutils.Cp},
+	{"dirname", coreutils.Dirname},
+	{"echo", coreutils.Echo},
+	{"egrep", coreutils.Grep},
+	{"env", coreutils.Env},
 	{"false", coreutils.False},
+	{"fgrep", coreutils.Grep},
 	{"fortune", fortune.Main},
+	{"grep", coreutils.Grep},
+	{"head", coreutils.Head},
+	{"ln", coreutils.Ln},
 	{"lolcat", lolcat.Main},
+	{"mkdir", coreutils.Mkdir},
+	{"mv", coreutils.Mv},
+	{"printenv", coreutils.Printenv},
+	{"printf", coreutils.Printf},
+	{"pwd", coreutils.Pwd},
+	{"readlink", coreutils.Readlink},
+	{"rm", coreutils.Rm},
+	{"rmdir", coreutils.Rmdir},
+	{"sh", nil}, // resolved by Lookup (see shMain)
+	{"sleep", coreutils.Sleep},
 	{"strfile", fortune.StrfileMain},
+	{"tail", coreutils.Tail},
+	{"test", coreutils.Test},
+	{"touch", coreutils.Touch},
 	{"true", coreutils.True},
 	{"unstr", fortune.UnstrMain},
+	{"wc", coreutils.Wc},
 }
 
 // Lookup finds an applet by name.
@@ -43,6 +70,9 @@ func Lookup(name string) (applet.Func, bool) {
 		}
 	}
 	if lo < len(table) && table[lo].Name == name {
+		if table[lo].Main == nil {
+			return shMain, true
+		}
 		return table[lo].Main, true
 	}
 	return nil, false
