@@ -404,5 +404,3 @@ func tailOne(w outBuf, r io.Reader, n uint64, fromStart, bytesMode bool) error {
 	}
 	return nil
 }
-
-
