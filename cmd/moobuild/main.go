@@ -24,15 +24,22 @@ var commands = map[string]command{
 		"moobuild oci [--platform P,...|all] [--busybox PATH] [--compression gzip|zstd] [--sbom PATH] TARGET..."},
 	"mksquashfs": {mksquashfsCmd,
 		"moobuild mksquashfs SRC_DIR OUT [-comp gzip|xz|zstd] [-b BLOCK] [-all-root] [-noappend]"},
+	"sif": {sifBuildCmd,
+		"moobuild [sif] [--platform P] [--busybox PATH] [--test] OUT.sif [DEFFILE]"},
+	"push":   {pushCmd, "moobuild push FILE.sif oras://HOST/REPO:TAG"},
+	"verify": {verifyCmd, "moobuild verify FILE.sif..."},
 }
 
 // order is the order of the usage lines.
-var order = []string{"oci", "mksquashfs"}
+var order = []string{"oci", "sif", "push", "verify", "mksquashfs"}
 
 func run(args []string) int {
 	if len(args) > 0 {
 		if c, ok := commands[args[0]]; ok {
 			return c.run(args[1:])
+		}
+		if isSIFBuild(args) {
+			return sifBuildCmd(args)
 		}
 	}
 	fmt.Fprintln(os.Stderr, "usage:")

@@ -1,0 +1,86 @@
+package sif
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	sqfs "github.com/sylabs/squashfs"
+)
+
+// Extract unpacks a SquashFS image into dir (which must exist): files,
+// directories (with their permission bits, sticky included) and symlinks,
+// verbatim; ownership is not changed. It is what "moobuild --test" runs the
+// image's %test in.
+func Extract(img []byte, dir string) error {
+	rd, err := sqfs.NewReader(bytes.NewReader(img))
+	if err != nil {
+		return err
+	}
+	type dirMode struct {
+		path string
+		mode fs.FileMode
+	}
+	var dirs []dirMode
+	err = fs.WalkDir(rd, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if p == "." {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		m := fi.Mode()
+		switch {
+		case m.IsDir():
+			if err := os.Mkdir(dst, 0o700); err != nil {
+				return err
+			}
+			dirs = append(dirs, dirMode{dst, m})
+		case m&fs.ModeSymlink != 0:
+			tgt, err := readlink(rd, p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(tgt, dst)
+		case m.IsRegular():
+			in, err := rd.Open(p)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(out, in); err != nil {
+				out.Close()
+				return err
+			}
+			if err := out.Close(); err != nil {
+				return err
+			}
+			return os.Chmod(dst, m&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+		default:
+			return fmt.Errorf("/%s: %v not extracted", p, m.Type())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Directory modes last, deepest first, so read-only ones can be filled.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Chmod(dirs[i].path, dirs[i].mode&(fs.ModePerm|fs.ModeSticky|fs.ModeSetgid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
