@@ -1,0 +1,353 @@
+package cowsay
+
+import (
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file reproduces Text::Wrap 2021.0814 as Perl cowsay 3.03 drives it:
+// fill("", "", @lines) with $columns = -W, then split on newlines.
+
+// isPerlSpace is Perl's \s on a Unicode string.
+func isPerlSpace(r rune) bool {
+	switch {
+	case r == ' ', r >= '\t' && r <= '\r':
+		return true
+	case r < 0x85:
+		return false
+	case r == 0x85, r == 0xA0, r == 0x1680, r >= 0x2000 && r <= 0x200A,
+		r == 0x2028, r == 0x2029, r == 0x202F, r == 0x205F, r == 0x3000:
+		return true
+	}
+	return false
+}
+
+// isMark is Perl's \pM.
+func isMark(r rune) bool {
+	return r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+}
+
+func decode(s string, i int) (rune, int) {
+	if b := s[i]; b < utf8.RuneSelf {
+		return rune(b), 1
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// unitEnd returns the end of the unit (\PM\pM*) starting at i; the rune at
+// i is not a mark.
+func unitEnd(s string, i int) int {
+	_, n := decode(s, i)
+	i += n
+	for i < len(s) && s[i] >= 0xCC { // marks are all U+0300 and up
+		r, n := decode(s, i)
+		if !isMark(r) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// breakLen is the length of the $break match ((?=\s)(?:\r\n|\PM\pM*)) at
+// i, or 0.
+func breakLen(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+		return 2
+	}
+	r, _ := decode(s, i)
+	if !isPerlSpace(r) {
+		return 0
+	}
+	return unitEnd(s, i) - i
+}
+
+type wrapStatus int
+
+const (
+	wrapOK      wrapStatus = iota
+	wrapThree              // Text::Wrap gave up: `return @_` in scalar context, "3"
+	wrapDie                // Text::Wrap died: "This shouldn't happen"
+	wrapTooWide            // the regex quantifier exceeds Perl's limit
+)
+
+// maxQuantifier is Perl's limit on a {n,m} quantifier.
+const maxQuantifier = 65534
+
+// wrapText is Text::Wrap::wrap("", "", t) with $columns = cols, appending
+// the result, split at newlines, to out.
+func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
+	ll := cols - 1
+	if ll < 0 {
+		ll = 0
+	}
+	nll := cols - 1
+	tail := contentEnd(t)
+	p := 0
+	lastZero := -1
+	lastLine := -1     // index in out of the last line emitted
+	lineStart := 0     // where in t that line starts
+	remA, remB := 0, 0 // the pending remainder t[remA:remB]
+	remSep := false    // the pending remainder is the "\n" separator
+	for p < tail {
+		// A non-integral or negative count is not a quantifier: Perl reads
+		// the braces literally and neither pattern matches.
+		k := -1
+		if ll >= 0 && ll == math.Trunc(ll) && !math.IsInf(ll, 0) {
+			if ll > maxQuantifier {
+				return out, wrapTooWide
+			}
+			k = int(ll)
+		}
+		matched := false
+		if k >= 0 {
+			// Pattern 1: up to k units then a break or the end, longest first.
+			q, count := p, 0
+			bestQ, bestEnd := -1, -1
+			reachedK := false
+			for {
+				if q == len(t) {
+					bestQ, bestEnd = q, q
+					break
+				}
+				if n := breakLen(t, q); n > 0 {
+					bestQ, bestEnd = q, q+n
+				}
+				if count == k {
+					reachedK = true
+					break
+				}
+				r, _ := decode(t, q)
+				if r == '\n' || isMark(r) {
+					break
+				}
+				q = unitEnd(t, q)
+				count++
+			}
+			switch {
+			case bestQ >= 0:
+				out = append(out, unexpand(t[p:bestQ]))
+				lastLine, lineStart = len(out)-1, p
+				remA, remB, remSep = bestQ, bestEnd, false
+				if bestEnd == p {
+					lastZero = p
+				} else {
+					lastZero = -1
+				}
+				p = bestEnd
+				matched = true
+			case reachedK && !(k == 0 && lastZero == p):
+				// Pattern 2: exactly k units, an over-long word cut.
+				out = append(out, unexpand(t[p:q]))
+				lastLine, lineStart = len(out)-1, p
+				remSep = true
+				if q == p {
+					lastZero = p
+				} else {
+					lastZero = -1
+				}
+				p = q
+				matched = true
+			}
+		}
+		if !matched {
+			if cols < 2 {
+				return out, wrapThree
+			}
+			return out, wrapDie
+		}
+		ll = nll
+	}
+	switch {
+	case lastLine < 0:
+		out = append(out, "")
+	case remSep:
+		out = append(out, "")
+	case remB > remA:
+		// The last break is kept: it follows the last line in t.
+		last := t[lineStart:remB]
+		if out[lastLine] != t[lineStart:remA] {
+			last = out[lastLine] + t[remA:remB]
+		}
+		out = out[:lastLine]
+		out = append(out, strings.Split(last, "\n")...)
+	}
+	return out, wrapOK
+}
+
+// contentEnd is where the trailing run of break units of t starts: the
+// loop of Text::Wrap stops once only breaks are left.
+func contentEnd(t string) int {
+	end := 0
+	i := 0
+	for i < len(t) {
+		if n := breakLen(t, i); n > 0 {
+			i += n
+			continue
+		}
+		r, n := decode(t, i)
+		if isMark(r) {
+			i += n
+		} else {
+			i = unitEnd(t, i)
+		}
+		end = i
+	}
+	return end
+}
+
+// unexpand is Text::Tabs::unexpand on one line: in each complete run of
+// eight units, trailing spaces (two or more) become a tab.
+func unexpand(line string) string {
+	if !strings.Contains(line, "  ") {
+		return line
+	}
+	var b strings.Builder
+	i, start, n := 0, 0, 0
+	for i < len(line) {
+		r, w := decode(line, i)
+		if isMark(r) && i == start {
+			i += w
+			continue
+		}
+		i = unitEnd(line, i)
+		if n++; n == 8 {
+			chunk := line[start:i]
+			trimmed := strings.TrimRight(chunk, " ")
+			if len(chunk)-len(trimmed) >= 2 {
+				chunk = trimmed + "\t"
+			}
+			b.WriteString(chunk)
+			start, n = i, 0
+		}
+	}
+	b.WriteString(line[start:])
+	return b.String()
+}
+
+// expandTabs is Text::Tabs::expand on one line: tab stops every eight
+// units (code points other than marks), not display columns.
+func expandTabs(s string) string {
+	if !strings.Contains(s, "\t") {
+		return s
+	}
+	var b strings.Builder
+	col := 0
+	for i := 0; i < len(s); {
+		r, n := decode(s, i)
+		i += n
+		switch {
+		case r == '\t':
+			pad := 8 - col%8
+			b.WriteString("        "[:pad])
+			col += pad
+		case r == '\n':
+			b.WriteRune(r)
+			col = 0
+		default:
+			b.WriteString(s[i-n : i])
+			if !isMark(r) {
+				col++
+			}
+		}
+	}
+	return b.String()
+}
+
+// fill is Text::Wrap::fill("", "", lines) followed by split("\n"):
+// paragraphs end where a newline is followed by whitespace, whitespace runs
+// become one space, paragraphs are separated by an empty line and trailing
+// empty lines are dropped.
+func fill(lines []string, cols float64) ([]string, wrapStatus) {
+	text := strings.Join(lines, "\n")
+	var out []string
+	first := true
+	for len(text) > 0 || first {
+		para, rest, more := cutParagraph(text)
+		if !first {
+			out = append(out, "")
+		}
+		first = false
+		var st wrapStatus
+		out, st = wrapText(collapseSpace(para), cols, out)
+		switch st {
+		case wrapThree:
+			// Text::Wrap raised $columns to 2 for the paragraphs after.
+			out = append(out, "3")
+			cols = 2
+		case wrapOK:
+		default:
+			return nil, st
+		}
+		text = rest
+		if !more {
+			break
+		}
+		if rest == "" {
+			break // Perl's split drops the trailing empty field
+		}
+	}
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out, wrapOK
+}
+
+// cutParagraph splits text at the first match of /\n\s+/.
+func cutParagraph(text string) (para, rest string, found bool) {
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\n' || i+1 >= len(text) {
+			continue
+		}
+		j := i + 1
+		for j < len(text) {
+			r, n := decode(text, j)
+			if !isPerlSpace(r) {
+				break
+			}
+			j += n
+		}
+		if j > i+1 {
+			return text[:i], text[j:], true
+		}
+	}
+	return text, "", false
+}
+
+// collapseSpace is s/\s+/ /g.
+func collapseSpace(s string) string {
+	// Fast path: nothing but single ASCII spaces.
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' && i+1 < len(s) && s[i+1] == ' ' || c >= '\t' && c <= '\r' || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	inSpace := false
+	for i := 0; i < len(s); {
+		r, n := decode(s, i)
+		if isPerlSpace(r) {
+			if !inSpace {
+				b.WriteByte(' ')
+			}
+			inSpace = true
+		} else {
+			b.WriteString(s[i : i+n])
+			inSpace = false
+		}
+		i += n
+	}
+	return b.String()
+}
