@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/moobox/moobox/internal/applet"
 )
@@ -89,7 +90,7 @@ func Wc(c *applet.Ctx) int {
 			rc = 1
 			continue
 		}
-		cnt, err := wcCount(r)
+		cnt, err := wcCount(r, unicodeLocale(c))
 		closer()
 		if err != nil {
 			errorf(c, "%s: %s", name, errText(err))
@@ -109,7 +110,19 @@ func Wc(c *applet.Ctx) int {
 	return w.finish(rc)
 }
 
-func wcCount(r io.Reader) (cnt [wcN]uint64, err error) {
+// unicodeLocale reports whether the locale variables name UTF-8, which is
+// when busybox counts -m in characters rather than bytes.
+func unicodeLocale(c *applet.Ctx) bool {
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := c.Getenv(k); v != "" {
+			v = strings.ToLower(v)
+			return strings.Contains(v, "utf")
+		}
+	}
+	return false
+}
+
+func wcCount(r io.Reader, utf bool) (cnt [wcN]uint64, err error) {
 	buf := make([]byte, 32<<10)
 	inWord := false
 	var linepos uint64
@@ -121,7 +134,7 @@ func wcCount(r io.Reader) (cnt [wcN]uint64, err error) {
 	for {
 		n, rerr := r.Read(buf)
 		for _, b := range buf[:n] {
-			if b&0xc0 != 0x80 {
+			if !utf || b&0xc0 != 0x80 {
 				cnt[wcChars]++
 			}
 			switch {
@@ -274,15 +287,43 @@ func headTail(c *applet.Ctx, head bool) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	headers := (len(files) > 1 || o.has('v')) && !o.has('q')
-	w := newOut(c)
 	rc := 0
-	for i, name := range files {
-		r, closer, err := openIn(c, name)
-		if err != nil {
-			errorf(c, "%s: %s", name, errText(err))
-			rc = 1
-			continue
+	type input struct {
+		name   string
+		r      io.Reader
+		closer func()
+	}
+	var inputs []input
+	nfiles := len(files)
+	if !head {
+		// tail opens every file first and counts only those for headers.
+		for _, name := range files {
+			r, closer, err := openIn(c, name)
+			if err != nil {
+				errorf(c, "can't open '%s': %s", name, errText(err))
+				rc = 1
+				continue
+			}
+			inputs = append(inputs, input{name, r, closer})
+		}
+		nfiles = len(inputs)
+	} else {
+		for _, name := range files {
+			inputs = append(inputs, input{name: name})
+		}
+	}
+	headers := (nfiles > 1 || o.has('v')) && !o.has('q')
+	w := newOut(c)
+	for i, in := range inputs {
+		name, r, closer := in.name, in.r, in.closer
+		if r == nil {
+			var err error
+			r, closer, err = openIn(c, name)
+			if err != nil {
+				errorf(c, "%s: %s", name, errText(err))
+				rc = 1
+				continue
+			}
 		}
 		if headers {
 			if i > 0 {
@@ -294,6 +335,7 @@ func headTail(c *applet.Ctx, head bool) int {
 			}
 			w.WriteString("==> " + shown + " <==\n")
 		}
+		var err error
 		if head {
 			err = headOne(w, r, n, sign == '-', bytesMode)
 		} else {
@@ -327,10 +369,21 @@ func headOne(w outBuf, r io.Reader, n uint64, allBut, bytesMode bool) error {
 			}
 			return nil
 		}
-		lines := splitLines(data)
+		// busybox reads these lines as C strings: a NUL ends a line too,
+		// and vanishes.
+		var lines [][]byte
+		for len(data) > 0 {
+			i := bytes.IndexAny(data, "\n\x00")
+			if i < 0 {
+				lines = append(lines, data)
+				break
+			}
+			lines = append(lines, data[:i+1])
+			data = data[i+1:]
+		}
 		if uint64(len(lines)) > n {
 			for _, l := range lines[:uint64(len(lines))-n] {
-				w.Write(l)
+				w.Write(bytes.TrimSuffix(l, []byte{0}))
 			}
 		}
 		return nil

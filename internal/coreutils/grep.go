@@ -166,7 +166,8 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 		if n := len(text); n > 0 && text[n-1] == '\n' {
 			text = text[:n-1]
 		}
-		hit := g.re.Match(text)
+		wtext := widen(text)
+		hit := g.match(wtext)
 		if hit == invert {
 			if err != nil {
 				break
@@ -179,12 +180,12 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 		}
 		if !quiet {
 			if o.has('o') && !invert {
-				for _, loc := range g.re.FindAllIndex(text, -1) {
+				for _, loc := range g.matches(wtext) {
 					if loc[0] == loc[1] {
 						continue
 					}
 					g.prefix(name, lineNo)
-					g.w.Write(text[loc[0]:loc[1]])
+					g.w.Write(narrow(wtext[loc[0]:loc[1]]))
 					g.w.WriteByte('\n')
 				}
 			} else if !o.has('o') {
@@ -214,6 +215,73 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 	return count > 0, err
 }
 
+// match reports whether the (widened) line has a match, a whole-word one
+// with -w.
+func (g *grepper) match(text []byte) bool {
+	if !g.o.has('w') {
+		return g.re.Match(text)
+	}
+	return len(g.matches(text)) > 0
+}
+
+// matches lists the matches in text; with -w only those that neither
+// follow nor precede a word character (ASCII letter, digit or _).
+func (g *grepper) matches(text []byte) [][]int {
+	all := g.re.FindAllIndex(text, -1)
+	if !g.o.has('w') {
+		return all
+	}
+	out := all[:0]
+	for _, m := range all {
+		if (m[0] == 0 || !isWordByte(text[m[0]-1])) && (m[1] == len(text) || !isWordByte(text[m[1]])) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+// widen maps each byte >= 0x80 to the rune of the same number, so that Go's
+// UTF-8 regexp engine matches byte by byte, as busybox's C-locale regex
+// does ("." is one byte). narrow undoes it.
+func widen(b []byte) []byte {
+	n := 0
+	for _, c := range b {
+		if c >= 0x80 {
+			n++
+		}
+	}
+	if n == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+n)
+	for _, c := range b {
+		if c < 0x80 {
+			out = append(out, c)
+		} else {
+			out = append(out, 0xc0|c>>6, 0x80|c&0x3f)
+		}
+	}
+	return out
+}
+
+func narrow(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 0xc2 && c <= 0xc3 && i+1 < len(b) {
+			out = append(out, c<<6|b[i+1]&0x3f)
+			i++
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 func (g *grepper) prefix(name string, lineNo int) {
 	if g.prefixName {
 		g.w.WriteString(name)
@@ -230,6 +298,7 @@ func (g *grepper) prefix(name string, lineNo int) {
 func grepRegexp(patterns []string, o *opts) (*regexp.Regexp, error) {
 	var alts []string
 	for _, p := range patterns {
+		p = string(widen([]byte(p)))
 		switch {
 		case o.has('F'):
 			p = regexp.QuoteMeta(p)
@@ -240,8 +309,6 @@ func grepRegexp(patterns []string, o *opts) (*regexp.Regexp, error) {
 		}
 		if o.has('x') {
 			p = "^(?:" + p + ")$"
-		} else if o.has('w') {
-			p = `\b(?:` + p + `)\b`
 		}
 		alts = append(alts, "(?:"+p+")")
 	}

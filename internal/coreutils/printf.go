@@ -104,15 +104,13 @@ func (p *printer) run(format string, args []string) (used int, stop bool) {
 			num()
 		}
 		// Length modifiers mean nothing here.
+		mods := i
 		for i < len(format) && strings.IndexByte("hlLqjzt", format[i]) >= 0 {
 			i++
 		}
 		if i >= len(format) || strings.IndexByte("diouxXcseEfFgGb", format[i]) < 0 {
-			end := i + 1
-			if end > len(format) {
-				end = len(format)
-			}
-			errorf(p.c, "%s: invalid format", format[start:end])
+			// Like busybox, quote the rest of the format, minus modifiers.
+			errorf(p.c, "%s: invalid format", format[start:mods]+format[i:])
 			p.rc = 1
 			return used, true
 		}
@@ -131,11 +129,11 @@ func (p *printer) run(format string, args []string) (used int, stop bool) {
 				return used, true
 			}
 		case 'c':
+			ch := "\x00" // C prints the empty string's terminating NUL
 			if a != "" {
-				fmt.Fprintf(w, string(spec)+"s", a[:1])
-			} else {
-				fmt.Fprintf(w, string(spec)+"s", "")
+				ch = a[:1]
 			}
+			fmt.Fprintf(w, string(spec)+"s", ch)
 		case 'd', 'i':
 			fmt.Fprintf(w, string(spec)+"d", p.int(a))
 		case 'o', 'u', 'x', 'X':

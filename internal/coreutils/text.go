@@ -86,9 +86,18 @@ func (s *catState) copy(w outBuf, r io.Reader) error {
 		b, err := br.ReadByte()
 		if err != nil {
 			if err == io.EOF {
+				if num && !vis && !s.atStart {
+					// Numbered lines always end in a newline.
+					w.WriteByte('\n')
+					s.atStart = true
+				}
 				return nil
 			}
 			return err
+		}
+		if b == 0 && num && !vis {
+			// busybox numbers C strings: a NUL ends the line.
+			b = '\n'
 		}
 		if s.atStart && num && !(blank && b == '\n') {
 			s.line++
@@ -151,9 +160,8 @@ func Echo(c *applet.Ctx) int {
 				nl = false
 			case 'e':
 				esc = true
-			case 'E':
-				esc = false
 			}
+			// busybox accepts -E but never turns -e back off.
 		}
 		args = args[1:]
 	}
