@@ -6,8 +6,13 @@ import (
 	"github.com/moobox/moobox/internal/applet"
 	"github.com/moobox/moobox/internal/coreutils"
 	"github.com/moobox/moobox/internal/cowsay"
+	"github.com/moobox/moobox/internal/df"
 	"github.com/moobox/moobox/internal/fortune"
 	"github.com/moobox/moobox/internal/lolcat"
+	"github.com/moobox/moobox/internal/ls"
+	"github.com/moobox/moobox/internal/ps"
+	"github.com/moobox/moobox/internal/stat"
+	"github.com/moobox/moobox/internal/sysutils"
 )
 
 // Applet is one entry of the table.
@@ -27,6 +32,8 @@ var table = [...]Applet{
 	{"cowsay", cowsay.Main},
 	{"cowthink", cowsay.Main},
 	{"cp", coreutils.Cp},
+	{"date", sysutils.Date},
+	{"df", df.Main},
 	{"dirname", coreutils.Dirname},
 	{"echo", coreutils.Echo},
 	{"egrep", coreutils.Grep},
@@ -34,27 +41,38 @@ var table = [...]Applet{
 	{"false", coreutils.False},
 	{"fgrep", coreutils.Grep},
 	{"fortune", fortune.Main},
+	{"free", sysutils.Free},
 	{"grep", coreutils.Grep},
 	{"head", coreutils.Head},
+	{"hostname", sysutils.Hostname},
+	{"id", sysutils.ID},
 	{"ln", coreutils.Ln},
 	{"lolcat", lolcat.Main},
+	{"ls", ls.Main},
 	{"mkdir", coreutils.Mkdir},
+	{"mount", sysutils.Mount},
 	{"mv", coreutils.Mv},
 	{"printenv", coreutils.Printenv},
 	{"printf", coreutils.Printf},
+	{"ps", ps.Main},
 	{"pwd", coreutils.Pwd},
 	{"readlink", coreutils.Readlink},
 	{"rm", coreutils.Rm},
 	{"rmdir", coreutils.Rmdir},
 	{"sh", nil}, // resolved by Lookup (see shMain)
 	{"sleep", coreutils.Sleep},
+	{"stat", stat.Main},
 	{"strfile", fortune.StrfileMain},
 	{"tail", coreutils.Tail},
 	{"test", coreutils.Test},
 	{"touch", coreutils.Touch},
 	{"true", coreutils.True},
+	{"uname", sysutils.Uname},
 	{"unstr", fortune.UnstrMain},
+	{"uptime", sysutils.Uptime},
 	{"wc", coreutils.Wc},
+	{"which", sysutils.Which},
+	{"whoami", sysutils.Whoami},
 }
 
 // Lookup finds an applet by name.

@@ -38,7 +38,7 @@ type Long struct {
 
 // Spec describes an applet's options.
 type Spec struct {
-	Short string // "ab:c": b takes an argument
+	Short string // "ab:c::": b takes an argument, c an optional glued one
 	Long  []Long
 	Usage string // from "Usage:" on, without the header
 	// NoPermute stops at the first operand (POSIX order), for applets
@@ -146,6 +146,13 @@ func Parse(c *applet.Ctx, s *Spec) (o *Opts, operands []string, ok bool) {
 			}
 			o.n[b]++
 			o.Order = append(o.Order, b)
+			if k+2 < len(s.Short) && s.Short[k+1] == ':' && s.Short[k+2] == ':' {
+				// "x::": an optional argument, only when glued on.
+				if j+1 < len(a) {
+					o.vals[b] = append(o.vals[b], a[j+1:])
+				}
+				break
+			}
 			if k+1 < len(s.Short) && s.Short[k+1] == ':' {
 				var v string
 				if j+1 < len(a) {
