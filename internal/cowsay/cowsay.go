@@ -173,6 +173,9 @@ func usage(w io.Writer, prog string) {
 func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 	var lines []string
 	dot := "" // $.: undefined unless stdin is read
+	// Perl's die exits with errno, which is ENOENT after reading arguments
+	// only and 0 (so 255) after reading stdin.
+	dieCode := 2
 	if len(o.args) == 0 || o.args[0] == "" || o.args[0] == "0" {
 		var data []byte
 		if c.Stdin != nil {
@@ -184,6 +187,7 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 			}
 		}
 		lines, dot = splitLines(fromLatin1Invalid(data))
+		dieCode = 255
 	} else {
 		if o.flags['n'] {
 			usage(c.Stderr, o.prog)
@@ -207,14 +211,14 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 		switch st {
 		case wrapTooWide:
 			fmt.Fprintf(c.Stderr, "%s: -W %s: width too large (at most %d)\n", o.prog, wv, maxQuantifier+1)
-			return 2
+			return dieCode
 		case wrapDie:
 			if cols != math.Trunc(cols) || math.IsInf(cols, 0) {
 				fmt.Fprintf(c.Stderr, "%s: -W %s: width must be a whole number\n", o.prog, wv)
 			} else {
 				fmt.Fprintf(c.Stderr, "%s: cannot wrap the message: a paragraph starts with a combining mark\n", o.prog)
 			}
-			return 2
+			return dieCode
 		}
 		if cols < 2 {
 			fmt.Fprintf(c.Stderr, "%s: warning: -W %s leaves no room for text; cowsay 3.03 prints \"3\" instead\n", o.prog, wv)

@@ -274,11 +274,12 @@ func fill(lines []string, cols float64) ([]string, wrapStatus) {
 		}
 		first = false
 		var st wrapStatus
+		before := len(out)
 		out, st = wrapText(collapseSpace(para), cols, out)
 		switch st {
 		case wrapThree:
 			// Text::Wrap raised $columns to 2 for the paragraphs after.
-			out = append(out, "3")
+			out = append(out[:before], "3")
 			cols = 2
 		case wrapOK:
 		default:

@@ -1,0 +1,291 @@
+package cowsay
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/moobox/moobox/internal/applet"
+	"github.com/moobox/moobox/internal/testutil"
+)
+
+// run invokes the applet in-process.
+func run(name string, args []string, stdin string, env ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	c := &applet.Ctx{
+		Args:   append([]string{name}, args...),
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &o,
+		Stderr: &e,
+		Env:    env,
+		Dir:    "/",
+	}
+	code = Main(c)
+	return o.String(), e.String(), code
+}
+
+type diffCase struct {
+	name   string // cowsay or cowthink
+	args   []string
+	stdin  string
+	compat bool // moobox needs --compat to match (documented difference)
+	prefix bool // moobox prints more after Perl's output (-l)
+}
+
+func (d diffCase) String() string {
+	return fmt.Sprintf("%s %q stdin=%q", d.name, d.args, d.stdin)
+}
+
+// Messages that Perl cowsay and moobox measure alike.
+var diffMessages = []string{
+	"hi",
+	"The quick brown fox jumps over the lazy dog, then keeps running across the field until night falls.",
+	"Supercalifragilisticexpialidocious-antidisestablishmentarianism is long",
+	"  leading and trailing spaces   ",
+	"tabs\there\tand\tthere",
+	"line one\nline two\n  new paragraph\n\n\n  another one\n",
+	"日本語のテキストを折り返す 中文字符 한국어 텍스트 wide characters",
+	"e\u0301te\u0301 cafe\u0301 combining marks Z\u0335\u0321a\u0334l\u0336g\u0337o",
+	"emoji 😀 🐄 🐮 single code points",
+	"nbsp\u00a0\u00a0and ideographic\u3000space\r\nCRLF",
+	"",
+	"0",
+	"x",
+	"$eyes @array \\ backslash %s %d",
+}
+
+// Messages where moobox's default measure is right and Perl's is not.
+var compatMessages = []string{
+	"\x1b[31mred\x1b[0m and \x1b[1;32mgreen\x1b[0m text, long enough to wrap around",
+	"control\x01chars\x7f here",
+	"family 👨‍👩‍👧 flag 🇫🇷 heart ❤️ thumbs 👍🏽",
+}
+
+func perlStdout(perl string, dc diffCase) (string, int) {
+	args := dc.args
+	cmd := exec.Command(perl, args...)
+	cmd.Env = []string{"LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin"}
+	cmd.Stdin = strings.NewReader(dc.stdin)
+	var o bytes.Buffer
+	cmd.Stdout = &o
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return "run error: " + err.Error(), -1
+	}
+	return o.String(), code
+}
+
+// runDiff compares every case against the Perl tools, several at a time.
+func runDiff(t *testing.T, cases []diffCase) {
+	t.Helper()
+	cowsay := testutil.RequireTool(t, "cowsay", "cowsay")
+	cowthink := filepath.Join(filepath.Dir(cowsay), "cowthink")
+	if _, err := os.Stat(cowthink); err != nil {
+		testutil.Missing(t, "cowthink not found next to "+cowsay+"; install Debian package cowsay")
+	}
+	type result struct {
+		dc   diffCase
+		msg  string
+		fail bool
+	}
+	var mu sync.Mutex
+	var failures []string
+	jobs := make(chan diffCase)
+	var wg sync.WaitGroup
+	for w := 0; w < 2*runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for dc := range jobs {
+				perl := cowsay
+				if dc.name == "cowthink" {
+					perl = cowthink
+				}
+				want, wantCode := perlStdout(perl, dc)
+				args := dc.args
+				if dc.compat {
+					args = append([]string{"--compat"}, args...)
+				}
+				got, stderr, code := run(dc.name, args, dc.stdin)
+				if dc.prefix && strings.HasPrefix(got, want) {
+					got = want
+				}
+				if got != want || code != wantCode {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%v:\nexit %d, want %d; stderr %q\n--- got\n%s--- want\n%s",
+						dc, code, wantCode, stderr, got, want))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, dc := range cases {
+		jobs <- dc
+	}
+	close(jobs)
+	wg.Wait()
+	sort.Strings(failures)
+	for i, f := range failures {
+		if i == 10 {
+			t.Errorf("... and %d more differences", len(failures)-10)
+			break
+		}
+		t.Error(f)
+	}
+	t.Logf("%d cases, %d differences", len(cases), len(failures))
+}
+
+func stockCows(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(defaultCowPath, "*.cow"))
+	if len(files) == 0 {
+		testutil.Missing(t, "no cows in "+defaultCowPath+"; install Debian package cowsay")
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".cow"))
+	}
+	return names
+}
+
+// TestDiffAllCows runs every stock cow, as cowsay and cowthink, with a
+// rotating sample of the message set, from arguments and from stdin.
+func TestDiffAllCows(t *testing.T) {
+	cows := stockCows(t)
+	var cases []diffCase
+	for i, cow := range cows {
+		for j := 0; j < 4; j++ {
+			m := diffMessages[(i*4+j)%len(diffMessages)]
+			name := "cowsay"
+			if j%2 == 1 {
+				name = "cowthink"
+			}
+			if j == 2 {
+				cases = append(cases, diffCase{name: name, args: []string{"-f", cow}, stdin: m})
+			} else {
+				cases = append(cases, diffCase{name: name, args: []string{"-f", cow, m}})
+			}
+		}
+		// Faces and the three-eyes/calvin Perl, on every cow.
+		cases = append(cases,
+			diffCase{name: "cowsay", args: []string{"-d", "-f", cow, "dead"}},
+			diffCase{name: "cowthink", args: []string{"-e", "^Q", "-T", "Ww", "-f", cow, "eyes and tongue"}, stdin: "a\nb\n"},
+		)
+	}
+	runDiff(t, cases)
+}
+
+// TestDiffOptions runs every option and the message set on a few cows.
+func TestDiffOptions(t *testing.T) {
+	var cases []diffCase
+	optionSets := [][]string{
+		{}, {"-b"}, {"-d"}, {"-g"}, {"-p"}, {"-s"}, {"-t"}, {"-w"}, {"-y"},
+		{"-bdgpstwy"}, {"-y", "-b"}, {"-sd"}, {"-e", "XY"}, {"-e", "X"}, {"-e", "XYZ"},
+		{"-e", ""}, {"-eé€"}, {"-T", "U"}, {"-T", "ULZ"}, {"-TV"}, {"-W", "10"}, {"-W10"},
+		{"-W", "2"}, {"-W", "3"}, {"-W", "100"}, {"-W", "1"}, {"-W", "0"}, {"-W", "-5"},
+		{"-W", "abc"}, {"-W", "12abc"}, {"-W", " 7"}, {"-W", "1e1"}, {"-L", "-N"}, {"-LN"},
+		{"-x"}, {"-xb"}, {"-:"}, {"-fdefault"}, {"-f", "default.cow"}, {"-bW20"},
+		{"--"}, {"-b", "--"}, {"-W"}, {"-e"}, {"-T"},
+	}
+	cows := []string{"default", "three-eyes", "calvin", "sheep", "tux"}
+	for i, opts := range optionSets {
+		for j, m := range diffMessages {
+			if (i+j)%3 != 0 && len(opts) > 0 {
+				continue // sample: every option sees a third of the messages
+			}
+			cow := cows[(i+j)%len(cows)]
+			name := "cowsay"
+			if (i+j)%4 == 1 {
+				name = "cowthink"
+			}
+			args := append(append([]string{"-f", cow}, opts...), m)
+			if m == "" || m == "0" || len(opts) > 0 && strings.HasPrefix(opts[len(opts)-1], "-W") && len(opts[len(opts)-1]) == 2 {
+				// An empty or "0" first argument reads stdin.
+				cases = append(cases, diffCase{name: name, args: args, stdin: diffMessages[(i+j+1)%len(diffMessages)]})
+			} else {
+				cases = append(cases, diffCase{name: name, args: args})
+			}
+			if len(opts) > 0 && strings.HasPrefix(opts[len(opts)-1], "-") && len(opts[len(opts)-1]) == 2 &&
+				strings.Contains("eTW", opts[len(opts)-1][1:]) {
+				// An option that takes the next argument: give none.
+				cases = append(cases, diffCase{name: name, args: opts, stdin: m})
+			}
+		}
+	}
+	// -n: no wrapping, tabs expanded, from stdin only.
+	for i, m := range diffMessages {
+		// Control characters survive -n: moobox counts them 0 columns wide.
+		cases = append(cases, diffCase{name: []string{"cowsay", "cowthink"}[i%2], args: []string{"-n"}, stdin: m,
+			compat: strings.ContainsAny(m, "\r\x01\x7f")})
+	}
+	cases = append(cases,
+		diffCase{name: "cowsay", args: []string{"-n", "with", "args"}},
+		diffCase{name: "cowsay", args: []string{"-h"}},
+		diffCase{name: "cowsay", args: []string{"-h", "message"}},
+		diffCase{name: "cowsay", args: []string{"-f", "no-such-cow", "moo"}},
+		diffCase{name: "cowsay", args: []string{"-f", "", "moo"}},
+		diffCase{name: "cowsay", args: []string{"0", "ignored", "args"}, stdin: "from stdin"},
+		diffCase{name: "cowsay", args: []string{"", "ignored"}, stdin: "from stdin\n"},
+		diffCase{name: "cowsay", args: []string{"00"}},
+		diffCase{name: "cowsay", args: []string{"-"}},
+		diffCase{name: "cowsay", args: []string{"a", "", "b"}},
+		diffCase{name: "cowsay", args: []string{"-f", "calvin"}, stdin: ""},
+		diffCase{name: "cowsay", args: []string{"-f", "calvin"}, stdin: "no newline at end"},
+		diffCase{name: "cowsay", args: []string{"-f", "calvin"}, stdin: "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n"},
+		diffCase{name: "cowsay", args: []string{"-n", "-f", "calvin"}, stdin: "\n\n\n"},
+		diffCase{name: "cowsay", args: []string{"-W", "0"}, stdin: "a\n  b\n  c d\n"},
+		diffCase{name: "cowsay", args: []string{"-W", "1"}, stdin: "\n  \n  x y\n"},
+		diffCase{name: "cowsay", args: []string{"-l"}, prefix: true},
+		diffCase{name: "cowthink", args: []string{"-l", "-b", "ignored"}, prefix: true},
+		diffCase{name: "cowsay", args: []string{strings.Repeat("word ", 1000)}},
+		diffCase{name: "cowsay", args: []string{strings.Repeat("x", 300)}},
+	)
+	for i, m := range compatMessages {
+		for _, w := range []string{"40", "12"} {
+			cases = append(cases,
+				diffCase{name: []string{"cowsay", "cowthink"}[i%2], args: []string{"-W", w, m}, compat: true},
+				diffCase{name: "cowsay", args: []string{"-W", w}, stdin: m + "\n\n  " + m, compat: true},
+			)
+		}
+	}
+	runDiff(t, cases)
+}
+
+// TestDiffRandomText wraps generated text of every kind of character the
+// wrapper treats specially, at random widths.
+func TestDiffRandomText(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	pieces := []string{
+		"a", "b", "moo", "cow", "lorem", "ipsum", "dolor", "x", "averyveryverylongwordindeed",
+		" ", " ", " ", "  ", "\t", "\n", "\n ", "\n\n", "\r", "\u00a0", "\u3000",
+		"é", "e\u0301", "\u0301", "日本", "語", "😀", "ß", "-", ".", ",", "ᄀ\u1161", "\u200b",
+	}
+	var cases []diffCase
+	for i := 0; i < 200; i++ {
+		var b strings.Builder
+		n := rng.IntN(60)
+		for j := 0; j < n; j++ {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		m := b.String()
+		w := fmt.Sprint(2 + rng.IntN(30))
+		name := []string{"cowsay", "cowthink"}[i%2]
+		if i%3 == 0 {
+			cases = append(cases, diffCase{name: name, args: []string{"-W", w}, stdin: m})
+		} else if m != "" && m != "0" {
+			cases = append(cases, diffCase{name: name, args: []string{"-W", w, "--", m}})
+		}
+	}
+	runDiff(t, cases)
+}
