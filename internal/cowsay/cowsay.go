@@ -561,4 +561,3 @@ func fromLatin1Invalid(data []byte) string {
 	}
 	return b.String()
 }
-
