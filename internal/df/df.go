@@ -19,17 +19,17 @@ import (
 
 const usage = `Usage: df [-PkmhTai] [-B SIZE] [-t TYPE] [FILESYSTEM]...
 
-Print filesystem usage statistics
+Show the size, use and free space of mounted file systems
 
-	-P	POSIX output format
-	-k	1024-byte blocks (default)
-	-m	1M-byte blocks
-	-h	Human readable (e.g. 1K 243M 2G)
-	-T	Print filesystem type
-	-t TYPE	Print only mounts of this type
-	-a	Show all filesystems
-	-i	Inodes
-	-B SIZE	Blocksize
+	-P	POSIX layout
+	-k	In 1024-byte blocks (the default)
+	-m	In MiB blocks
+	-h	In K, M, G...
+	-T	Show each file system's type
+	-t TYPE	Only file systems of TYPE
+	-a	Include file systems with no blocks
+	-i	Inodes rather than blocks
+	-B SIZE	In blocks of SIZE bytes
 `
 
 var spec = bbopt.Spec{Short: "kPTaiB:hmt:", Usage: usage}

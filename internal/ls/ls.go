@@ -22,35 +22,35 @@ import (
 
 const usage = `Usage: ls [-1AaCxdLHRFplinshrSXvctu] [-w WIDTH] [FILE]...
 
-List directory contents
+List FILEs, and the contents of directories (. by default)
 
-	-1	One column output
-	-a	Include names starting with .
-	-A	Like -a, but exclude . and ..
-	-x	List by lines
-	-d	List directory names, not contents
-	-L	Follow symlinks
-	-H	Follow symlinks on command line
-	-R	Recurse
-	-p	Append / to directory names
-	-F	Append indicator (one of */=@|) to names
-	-l	Long format
-	-i	List inode numbers
-	-n	List numeric UIDs and GIDs instead of names
-	-s	List allocated blocks
-	-lc	List ctime
-	-lu	List atime
-	--full-time	List full date/time
-	-h	Human readable sizes (1K 243M 2G)
+	-1	One name per line
+	-a	Show every name, dot files and . and .. too
+	-A	Show dot files, but not . and ..
+	-x	Columns filled across
+	-d	Directories themselves, not their contents
+	-L	Follow every symbolic link
+	-H	Follow symbolic links named as operands
+	-R	Descend into subdirectories
+	-p	Mark directories with /
+	-F	Mark types: / directory, * executable, @ link, | fifo, = socket
+	-l	Long listing
+	-i	Inode numbers
+	-n	Numeric owners and groups (implies -l)
+	-s	Allocated blocks (KiB)
+	-lc	Show the change time
+	-lu	Show the access time
+	--full-time	Show complete dates and times
+	-h	Sizes in K, M, G...
 	--group-directories-first
-	-S	Sort by size
-	-X	Sort by extension
-	-v	Sort by version
-	-t	Sort by mtime
-	-tc	Sort by ctime
-	-tu	Sort by atime
-	-r	Reverse sort order
-	-w N	Format N columns wide
+	-S	By size, largest first
+	-X	By extension
+	-v	By version (numbers in names compare as numbers)
+	-t	By modification time, newest first
+	-tc	By change time
+	-tu	By access time
+	-r	Reverse the order
+	-w N	Assume a line N columns wide
 	--color[={always,never,auto}]
 `
 

@@ -23,10 +23,11 @@ import (
 
 const usage = `Usage: ps [-o COL1,COL2=HEADER] [-T]
 
-Show list of processes
+List processes (-e, -A, -a, -d, -f, -l are accepted; all are listed)
 
-	-o COL1,COL2=HEADER	Select columns for display
-	-T			Show threads
+	-o COL1,COL2=HEADER	Choose the columns (and their headers)
+	-T			List threads as well
+	--version		Print moobox's version
 `
 
 const optVersion = 0x80

@@ -19,54 +19,54 @@ import (
 
 const usage = `Usage: stat [-ltf] [-c FMT] FILE...
 
-Display file (default) or filesystem status
+Print the status of FILEs, or of the file systems holding them
 
-	-c FMT	Use the specified format
-	-f	Display filesystem status
-	-L	Follow links
-	-t	Terse display
+	-c FMT	Print FMT for each FILE (sequences below)
+	-f	File-system status rather than file status
+	-L	Follow symbolic links
+	-t	Everything on one terse line
 
 FMT sequences for files:
- %a	Access rights in octal
- %A	Access rights in human readable form
- %b	Number of blocks allocated (see %B)
- %B	Size in bytes of each block reported by %b
- %d	Device number in decimal
- %D	Device number in hex
- %f	Raw mode in hex
- %F	File type
- %g	Group ID
- %G	Group name
- %h	Number of hard links
+ %a	Permission bits, octal
+ %A	Permission bits, as ls -l shows them
+ %b	Allocated blocks (of %B bytes)
+ %B	Bytes per block counted in %b
+ %d	Device number, decimal
+ %D	Device number, hex
+ %f	Raw mode, hex
+ %F	Type of file
+ %g	Owner's group id
+ %G	Owner's group name
+ %h	Hard link count
  %i	Inode number
- %n	File name
- %N	File name, with -> TARGET if symlink
- %o	I/O block size
- %s	Total size in bytes
- %t	Major device type in hex
- %T	Minor device type in hex
- %u	User ID
- %U	User name
- %x	Time of last access
- %X	Time of last access as seconds since Epoch
- %y	Time of last modification
- %Y	Time of last modification as seconds since Epoch
- %z	Time of last change
- %Z	Time of last change as seconds since Epoch
+ %n	Name
+ %N	Name, and the target of a symbolic link
+ %o	Preferred I/O block size
+ %s	Size in bytes
+ %t	Major device number, hex
+ %T	Minor device number, hex
+ %u	Owner's user id
+ %U	Owner's user name
+ %x	Last access
+ %X	Last access, seconds since the Epoch
+ %y	Last modification
+ %Y	Last modification, seconds since the Epoch
+ %z	Last status change
+ %Z	Last status change, seconds since the Epoch
 
 FMT sequences for file systems:
- %a	Free blocks available to non-superuser
- %b	Total data blocks
- %c	Total file nodes
- %d	Free file nodes
- %f	Free blocks
- %i	File System ID in hex
- %l	Maximum length of filenames
- %n	File name
- %s	Block size (for faster transfer)
- %S	Fundamental block size (for block counts)
- %t	Type in hex
- %T	Type in human readable form
+ %a	Blocks free for unprivileged users
+ %b	Blocks in all
+ %c	Inodes in all
+ %d	Inodes free
+ %f	Blocks free
+ %i	File-system id, hex
+ %l	Longest name allowed
+ %n	Name
+ %s	Preferred transfer block size
+ %S	Block size that counts are in
+ %t	Type, hex
+ %T	Type, by name
 `
 
 var spec = bbopt.Spec{Short: "c:fLlt", Usage: usage}
