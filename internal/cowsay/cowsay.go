@@ -7,7 +7,7 @@
 //     sequences (ZWJ sequences, flags, skin tones, VS16). moobox measures
 //     those as a terminal draws them (colour codes and control characters
 //     take no room, an emoji sequence takes its grapheme cluster's width,
-//     via go-runewidth and uniseg) and is byte-identical everywhere else.
+//     via uniseg) and is byte-identical everywhere else.
 //     --compat restores Perl's measure exactly.
 //   - -r/--random picks a random cow among all available ones.
 //   - moobox's own cows (package cows) are found after COWPATH's and listed
@@ -56,7 +56,11 @@ type options struct {
 }
 
 // Main runs cowsay, or cowthink when invoked under a name containing "think".
-func Main(c *applet.Ctx) int {
+func Main(c *applet.Ctx) int { return mainWith(c, defaultCowPath) }
+
+// mainWith is Main with the cow directory used when COWPATH is unset, so
+// tests can stand in for a system with no cows.
+func mainWith(c *applet.Ctx, defaultDir string) int {
 	out := bufio.NewWriterSize(c.Stdout, 64<<10)
 	defer out.Flush()
 	o := &options{
@@ -71,7 +75,7 @@ func Main(c *applet.Ctx) int {
 	o.cowPath = c.Getenv("COWPATH")
 	o.cowEnvSet = o.cowPath != "" && o.cowPath != "0" // Perl's truth
 	if !o.cowEnvSet {
-		o.cowPath = defaultCowPath
+		o.cowPath = defaultDir
 	}
 	args := make([]string, 0, len(c.Args))
 	for _, a := range c.Args[min(1, len(c.Args)):] {

@@ -4,7 +4,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mattn/go-runewidth"
 	"github.com/rivo/uniseg"
 )
 
@@ -146,7 +145,7 @@ func compatWidths(s string) (outer, pad int) {
 // as Perl cowsay, except where that is visibly wrong: colour codes take no
 // room, control characters take none (rather than -1), and emoji sequences
 // (ZWJ sequences, flags, skin tones, presentation selectors) take what
-// their grapheme cluster takes on a terminal.
+// their grapheme cluster takes on a terminal, as uniseg measures it.
 func displayWidth(s string) int {
 	w := 0
 	ascii := true
@@ -174,17 +173,16 @@ func displayWidth(s string) int {
 		}
 		return w
 	}
-	// A fresh condition per call: applets run concurrently and a
-	// Condition caches lookup tables in itself. East Asian ambiguous
-	// characters stay narrow, as in glibc's C.UTF-8.
-	cond := runewidth.Condition{StrictEmojiNeutral: true}
+	// uniseg's cluster width follows UTS #51 (a VS16 sequence is wide);
+	// go-runewidth v0.0.31 measures "❤️" as 1 column, so it is not used.
 	w = 0
 	state := -1
 	for len(s) > 0 {
 		var cl string
-		cl, s, _, state = uniseg.FirstGraphemeClusterInString(s, state)
+		var cw int
+		cl, s, cw, state = uniseg.FirstGraphemeClusterInString(s, state)
 		if hasJoiner(cl) {
-			w += cond.StringWidth(cl)
+			w += cw
 			continue
 		}
 		for _, r := range cl {

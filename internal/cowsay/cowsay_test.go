@@ -1,0 +1,310 @@
+package cowsay
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/moobox/moobox/cows"
+	"github.com/moobox/moobox/internal/applet"
+	"github.com/moobox/moobox/internal/testutil"
+)
+
+// runNoCows runs the applet on a system without a cow directory, as in
+// the scratch image.
+func runNoCows(t *testing.T, name string, args []string, stdin string, env ...string) (string, string, int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	c := &applet.Ctx{
+		Args:   append([]string{name}, args...),
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &o,
+		Stderr: &e,
+		Env:    env,
+		Dir:    t.TempDir(),
+	}
+	code := mainWith(c, filepath.Join(c.Dir, "no-such-dir"))
+	return o.String(), e.String(), code
+}
+
+// The default cow of cowsay 3.03, as it prints.
+const defaultHi = ` ____
+< hi >
+ ----
+        \   ^__^
+         \  (oo)\_______
+            (__)\       )\/\
+                ||     ||
+`
+
+func TestEmbeddedDefaultCow(t *testing.T) {
+	got, stderr, code := runNoCows(t, "cowsay", []string{"hi"}, "")
+	want := strings.Replace(defaultHi, "                ||     ||\n",
+		"                ||----w |\n                ||     ||\n", 1)
+	if got != want || code != 0 {
+		t.Fatalf("exit %d, stderr %q\n--- got\n%s--- want\n%s", code, stderr, got, want)
+	}
+}
+
+// TestEmbeddedDefaultMatchesPerl checks moobox's own default cow against
+// the stock one under every face option, as cowsay and cowthink.
+func TestEmbeddedDefaultMatchesPerl(t *testing.T) {
+	testutil.RequireTool(t, "cowsay", "cowsay")
+	for _, opts := range [][]string{{}, {"-b"}, {"-d"}, {"-g"}, {"-p"}, {"-s"}, {"-t"}, {"-w"}, {"-y"}, {"-e", "Qq", "-T", "VV"}} {
+		for _, name := range []string{"cowsay", "cowthink"} {
+			args := append(append([]string{}, opts...), "a message", "long enough to wrap over two lines")
+			want, _, wantCode := run(name, args, "")
+			got, _, code := runNoCows(t, name, args, "")
+			if got != want || code != wantCode {
+				t.Errorf("%s %q: embedded default differs from the stock one\n--- got\n%s--- want\n%s", name, opts, got, want)
+			}
+		}
+	}
+}
+
+func TestEmbeddedCows(t *testing.T) {
+	entries, err := fs.ReadDir(cows.FS, ".")
+	if err != nil || len(entries) < 4 {
+		t.Fatalf("embedded cows: %v, %d files", err, len(entries))
+	}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".cow")
+		for _, prog := range []string{"cowsay", "cowthink"} {
+			for _, opt := range []string{"-b", "-d", "-e@@", "-TUU"} {
+				out, stderr, code := runNoCows(t, prog, []string{opt, "-f", name, "moo"}, "")
+				if code != 0 || stderr != "" {
+					t.Fatalf("%s %s -f %s: exit %d: %s", prog, opt, name, code, stderr)
+				}
+				for i, l := range strings.Split(out, "\n") {
+					if strings.TrimRight(l, " ") != l {
+						t.Errorf("%s -f %s: line %d has trailing spaces: %q", prog, name, i+1, l)
+					}
+				}
+			}
+		}
+	}
+	// -l lists them, with no system directory.
+	out, _, code := runNoCows(t, "cowsay", []string{"-l"}, "")
+	if code != 0 || !strings.HasPrefix(out, "Cow files built into moobox:\n") ||
+		!strings.Contains(out, "gopher") || !strings.Contains(out, "default") {
+		t.Errorf("-l without a cow directory: exit %d\n%s", code, out)
+	}
+}
+
+func TestCowPathLookup(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mine.cow"), []byte("$the_cow = \"mine $eyes\\n\";\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "default.cow"), []byte("$the_cow = 'override';\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "plain"), []byte("$the_cow = \"plain\\n\";"), 0o644)
+	env := "COWPATH=/no/such/dir:" + dir
+	for _, tc := range []struct {
+		args []string
+		tail string
+		code int
+	}{
+		{[]string{"-f", "mine", "x"}, "mine oo\n", 0},
+		{[]string{"-f", "mine.cow", "x"}, "mine oo\n", 0},
+		{[]string{"-f", "plain", "x"}, "plain\n", 0},
+		{[]string{"x"}, "-\noverride", 0},        // COWPATH's default wins
+		{[]string{"-f", "gopher", "x"}, "\n", 0}, // then moobox's own
+		{[]string{"-f", dir + "/mine.cow", "x"}, "mine oo\n", 0},
+		{[]string{"-f", "nope", "x"}, "", 2},
+	} {
+		out, stderr, code := run("cowsay", tc.args, "", env)
+		if code != tc.code || !strings.HasSuffix(out, tc.tail) {
+			t.Errorf("%q: exit %d (stderr %q), output %q", tc.args, code, stderr, out)
+		}
+		if code == 2 && stderr != "cowsay: Could not find nope cowfile!\n" {
+			t.Errorf("%q: stderr %q", tc.args, stderr)
+		}
+	}
+	// -l with a missing COWPATH directory: Perl's error, exit 2.
+	out, stderr, code := run("cowsay", []string{"-l"}, "", env)
+	if code != 2 || out != "Cow files in /no/such/dir:\n" || !strings.Contains(stderr, "Cannot open /no/such/dir") {
+		t.Errorf("-l: exit %d, out %q, stderr %q", code, out, stderr)
+	}
+	out, _, code = run("cowsay", []string{"-l"}, "", "COWPATH="+dir)
+	want := "Cow files in " + dir + ":\ndefault mine\nCow files built into moobox:\n"
+	if code != 0 || !strings.HasPrefix(out, want) {
+		t.Errorf("-l: exit %d\n%s", code, out)
+	}
+}
+
+func TestRandomCow(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.cow"), []byte("$the_cow = \"cow-a\\n\";\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.cow"), []byte("$the_cow = \"cow-b\\n\";\n"), 0o644)
+	env := "COWPATH=" + dir
+	possible := map[string]bool{}
+	for _, n := range append([]string{"a", "b"}, embeddedNames()...) {
+		out, _, code := run("cowsay", []string{"-f", n, "moo"}, "", env)
+		if code != 0 {
+			t.Fatalf("-f %s: exit %d", n, code)
+		}
+		possible[out] = true
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 60; i++ {
+		args := []string{"-r", "moo"}
+		if i%2 == 1 {
+			args = []string{"--random", "-f", "a", "moo"} // -r wins over -f
+		}
+		out, stderr, code := run("cowsay", args, "", env)
+		if code != 0 || !possible[out] {
+			t.Fatalf("%q: exit %d, stderr %q, unexpected output\n%s", args, code, stderr, out)
+		}
+		seen[out] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("60 random picks among %d cows gave only %d distinct ones", len(possible), len(seen))
+	}
+}
+
+// TestWidths checks moobox's balloons where Perl's misalign: every row of
+// the balloon must be as wide on screen as its top.
+func TestWidths(t *testing.T) {
+	for _, m := range []string{
+		"\x1b[31mred\x1b[0m and plain",
+		"\x1b[1;38;5;208morange\x1b[m",
+		"family 👨‍👩‍👧 here",
+		"flags 🇫🇷🇯🇵",
+		"heart ❤️ keycap 1️⃣ skin 👍🏽",
+		"日本語 and ascii",
+		"cafe\u0301",
+		"tab\tand\x01control",
+	} {
+		for _, w := range []string{"40", "8"} {
+			out, _, code := run("cowsay", []string{"-W", w, m + "\n\n  and a second paragraph"}, "")
+			if code != 0 {
+				t.Fatalf("%q: exit %d", m, code)
+			}
+			rows := strings.Split(out, "\n")
+			top := displayWidth(rows[0]) + 1 // " ___" lacks the right border
+			for _, r := range rows[1:] {
+				if r == "" || r[0] != '<' && r[0] != '/' && r[0] != '|' && r[0] != '\\' {
+					break
+				}
+				if got := displayWidth(stripSGR(r)); got != top {
+					t.Errorf("%q -W %s: row %q is %d columns, top is %d", m, w, r, got, top)
+				}
+			}
+		}
+	}
+	for s, want := range map[string]int{
+		"👨‍👩‍👧": 2, "🇫🇷": 2, "❤️": 2, "👍🏽": 2, "\x1b[31mab\x1b[0m": 2, "a\x01b": 2,
+		"日本": 4, "e\u0301": 1, "": 0, "abc": 3,
+	} {
+		if got := displayWidth(s); got != want {
+			t.Errorf("displayWidth(%q) = %d, want %d", s, got, want)
+		}
+	}
+	// --compat keeps Perl's measure: a control character is -1 wide and
+	// a NUL ends the string.
+	for s, want := range map[string]int{"a\x01b": 1, "a\x00bcd": 1, "日本": 4} {
+		if got := mbswidth(s); got != want {
+			t.Errorf("mbswidth(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	bin := write("binary.cow", "\x7fELF\x02\x01\x01\x00\x00\x00")
+	empty := write("empty.cow", "")
+	unterm := write("unterm.cow", "##\n$the_cow = <<EOC;\nabc\n")
+	unsup := write("unsup.cow", "$the_cow = <<EOC;\nfine\nEOC\nprint \"hi\";\n")
+	subscript := write("subscript.cow", "$the_cow = <<EOC;\n\n$eyes[0]\nEOC\n")
+	caseEsc := write("case.cow", "$the_cow = \"\\Uloud\";\n")
+	for _, tc := range []struct {
+		args   []string
+		stdin  string
+		code   int
+		out    string // substring of stdout
+		stderr string // substring of stderr
+	}{
+		{[]string{"-f", bin, "x"}, "", 255, "", bin + " line 1."},
+		{[]string{"-f", empty, "x"}, "", 0, " ___\n< x >\n ---\n", ""},
+		{[]string{"-f", unterm, "x"}, "", 255, "", `Can't find string terminator "EOC" anywhere before EOF at ` + unterm + " line 2."},
+		{[]string{"-f", unsup, "x"}, "", 255, "", unsup + " line 4."},
+		{[]string{"-f", subscript, "x"}, "", 255, "", subscript + " line 3."},
+		{[]string{"-f", caseEsc, "x"}, "", 255, "", caseEsc + " line 1."},
+		{[]string{"-f", filepath.Join(dir, "missing.cow"), "x"}, "", 2, "", "Could not find"},
+		{[]string{"-W", "0", "hello world"}, "", 0, "< 3 >", "leaves no room"},
+		{[]string{"-W", "-5", "hello"}, "", 0, "< 3 >", "leaves no room"},
+		{[]string{"-W", "abc", "hello"}, "", 0, "< 3 >", "not a number"},
+		{[]string{"-W", "2.5", "hello"}, "", 2, "", "whole number"},
+		{[]string{"-W", "100000", "hello"}, "", 2, "", "too large"},
+		{[]string{"-W", "65535", "hello"}, "", 0, "< hello >", ""},
+		{[]string{"\u0301leading mark"}, "", 2, "", "combining mark"},
+		{[]string{"bad \xff\xfe utf8"}, "", 0, "bad ÿþ utf8", ""},
+		{nil, "bad \xff utf8 but é valid\n", 0, "bad ÿ utf8 but é valid", ""},
+		{nil, "nul\x00byte\n", 0, "nul\x00byte", ""},
+		{[]string{"-n"}, "ctl\x01\x1b[2Jchars\n", 0, "ctl\x01\x1b[2Jchars", ""},
+	} {
+		out, stderr, code := run("cowsay", tc.args, tc.stdin)
+		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("%q stdin %q: exit %d (want %d)\nstderr %q (want %q)\n%s", tc.args, tc.stdin, code, tc.code, stderr, tc.stderr, out)
+		}
+		if tc.code != 0 && out != "" {
+			t.Errorf("%q: partial output on error: %q", tc.args, out)
+		}
+		if !utf8.ValidString(out) {
+			t.Errorf("%q: output is not UTF-8: %q", tc.args, out)
+		}
+	}
+}
+
+// TestLargeMessage wraps 10 MB; the 100 MB case is BenchmarkHugeMessage.
+func TestLargeMessage(t *testing.T) {
+	msg := strings.Repeat("moo cow ", 10<<20/8)
+	out, _, code := run("cowsay", nil, msg)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(out, "\n"); n != 10<<20/40+2+5 {
+		t.Errorf("%d output lines", n)
+	}
+}
+
+func TestCowInterpreter(t *testing.T) {
+	env := &cowEnv{eyes: "oo", tongue: "U ", thoughts: `\`, dot: "7"}
+	for _, tc := range []struct{ src, want string }{
+		{"$the_cow = <<EOC;\n$thoughts $eyes ${tongue}|\nEOC\n", "\\ oo U |\n"},
+		{"$the_cow = <<\"EOC\";\n\\\\ \\@ \\$ \\q \\t \\x41\\x{263A} \\101 \\e\\cA\nEOC\n", "\\ @ $ q \t A☺ A \x1b\x01\n"},
+		{"$the_cow = <<'EOC';\n$eyes \\\\n\nEOC\n", "$eyes \\\\n\n"},
+		{"$the_cow = <<EOC\nno semicolon\nEOC\n", "no semicolon\n"},
+		{"$extra = chop($eyes);\n$eyes .= ($extra x 2);\n$the_cow = \"$eyes\";", "ooo"},
+		{"my $x = 'a' . \"b\" x 3; $the_cow = $x x2;", "abbbabbb"},
+		{"$the_cow = <<EOC;\nmail\\@host @arr @9@x 50@ @- $\n.\nEOC\n", "mail@host   50@  7\n"},
+		{"$a = <<A . <<B;\nfirst\nA\nsecond\nB\n$the_cow = $a;", "first\nsecond\n"},
+		{"$the_cow = \"x\"; chomp($the_cow); $the_cow .= 1;", "x1"},
+		{"# only a comment\n", ""},
+	} {
+		got, err := runCow("t.cow", tc.src, env)
+		if err != nil || got != tc.want {
+			t.Errorf("%q: got %q, %v; want %q", tc.src, got, err, tc.want)
+		}
+	}
+	if env.eyes != "oo" {
+		t.Errorf("the cow file changed the caller's eyes: %q", env.eyes)
+	}
+	for _, src := range []string{
+		"print 'x';", "$the_cow = <<~EOC;\nEOC\n", "$the_cow = \"$0\";", "$the_cow = \"@{[1]}\";",
+		"$x = 1 + 2;", "$the_cow = \"\\Ufoo\";", "$the_cow = \"abc$\";", "$h{x} = 1;", "$the_cow = 'abc",
+	} {
+		if _, err := runCow("bad.cow", src, env); err == nil {
+			t.Errorf("%q: no error", src)
+		} else if !strings.Contains(err.Error(), "bad.cow line 1.") {
+			t.Errorf("%q: error does not name the file and line: %v", src, err)
+		}
+	}
+}
