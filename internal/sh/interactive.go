@@ -133,9 +133,7 @@ func (s *shell) interactive(tty *os.File, params, args []string) int {
 		}
 	}
 	// The EXIT trap runs as the session ends.
-	if err := r.Run(ctx, &syntax.File{}); err != nil {
-		return s.status(err)
-	}
+	r.Run(ctx, &syntax.File{})
 	return rc
 }
 

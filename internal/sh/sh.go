@@ -228,21 +228,11 @@ func (s *shell) runStdin(params, args []string) int {
 		return 2
 	}
 	if !r.Exited() {
-		// End of input: the EXIT trap runs, as at the end of a script.
-		rc = s.status(r.Run(ctx, &syntax.File{Name: s.c.Args[0]}))
-		if rc == 0 {
-			rc = lastStatus(r)
-		}
+		// End of input: the EXIT trap runs, as at the end of a script;
+		// the status stays the last command's.
+		r.Run(ctx, &syntax.File{Name: s.c.Args[0]})
 	}
 	return rc
-}
-
-// lastStatus reads $? from the runner.
-func lastStatus(r *interp.Runner) int {
-	v := r.Vars["?"]
-	n := 0
-	fmt.Sscan(v.String(), &n)
-	return n
 }
 
 // setArg0 stores the name $0 expands to when statements run one by one.
