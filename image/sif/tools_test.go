@@ -171,4 +171,3 @@ func TestKernelMount(t *testing.T) {
 		t.Errorf("runscript echo hi: %q %v", got, err)
 	}
 }
-
