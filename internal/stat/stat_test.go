@@ -110,3 +110,24 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 }
+
+func FuzzFormat(f *testing.F) {
+	f.Add(allFile)
+	f.Add("%")
+	f.Add("%-")
+	f.Add("%5.2s %#x %+d %q")
+	dir := f.TempDir()
+	p := filepath.Join(dir, "f")
+	os.WriteFile(p, []byte("x"), 0o644)
+	f.Fuzz(func(t *testing.T, format string) {
+		var out, errb bytes.Buffer
+		rc := Main(&applet.Ctx{Args: []string{"stat", "-c", format, p}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Env: []string{"TZ=UTC"}, Dir: dir})
+		if rc != 0 {
+			t.Fatalf("rc %d: %s", rc, errb.String())
+		}
+		rc = Main(&applet.Ctx{Args: []string{"stat", "-f", "-c", format, dir}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Dir: dir})
+		if rc != 0 {
+			t.Fatalf("-f rc %d: %s", rc, errb.String())
+		}
+	})
+}

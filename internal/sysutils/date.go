@@ -223,6 +223,9 @@ func parseTime(s string, now time.Time, operand bool) (time.Time, bool) {
 		// YYYY-MM-DD [hh:mm[:ss]]
 		d, tm, hasTime := strings.Cut(s, " ")
 		p := strings.Split(d, "-")
+		if len(p) != 3 {
+			return time.Time{}, false
+		}
 		var ok1, ok2, ok3 bool
 		Y, ok1 = num(p[0])
 		M, ok2 = num(p[1])

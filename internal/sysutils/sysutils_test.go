@@ -146,3 +146,23 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"@0", "10:20", "2020-01-02 03:04:05", "2019.12.31-23:59", "01.02-03:04", "202001020304.05", "1530", "x"} {
+		f.Add(s, false)
+	}
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string, operand bool) {
+		if tm, ok := parseTime(s, now, operand); ok {
+			Strftime("%a %b %e %H:%M:%S %Z %Y %s %U %W %V %G %j", tm)
+		}
+	})
+}
+
+func FuzzStrftime(f *testing.F) {
+	f.Add("%a %A %b %B %c %C %d %D %e %F %g %G %h %H %I %j %k %l %m %M %n %p %P %r %R %s %S %t %T %u %U %V %w %W %x %X %y %Y %z %Z %%", int64(0))
+	f.Add("%-d %_ %0", int64(-1))
+	f.Fuzz(func(t *testing.T, format string, sec int64) {
+		Strftime(format, time.Unix(sec%(1<<40), 0).UTC())
+	})
+}
