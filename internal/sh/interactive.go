@@ -82,7 +82,7 @@ func (s *shell) interactive(tty *os.File, params, args []string) int {
 	for {
 		prompt := s.prompt(r, pending.Len() > 0)
 		t.SetPrompt(prompt)
-		if w, h, err := term.GetSize(fd); err == nil {
+		if w, h, err := term.GetSize(fd); err == nil && w > 0 && h > 0 {
 			t.SetSize(w, h)
 		}
 		old, err := term.MakeRaw(fd)

@@ -282,7 +282,13 @@ func (s *shell) execMiddleware(next interp.ExecHandlerFunc) interp.ExecHandlerFu
 			fmt.Fprintf(hc.Stderr, "%s: %s: not found\n", s.name, name)
 			return interp.ExitStatus(127)
 		}
-		return next(ctx, args)
+		err := next(ctx, args)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted: a status, not a fatal error that would end
+			// the interpreter.
+			return interp.ExitStatus(130)
+		}
+		return err
 	}
 }
 
