@@ -2,6 +2,8 @@ package sysutils
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,14 +19,21 @@ import (
 // a pipeline's applets in goroutines; under -race it finds shared state.
 // Each run must give the same bytes as a run alone.
 func TestConcurrent(t *testing.T) {
+	// The outputs must not move while the test runs: list and stat a
+	// private tree, not / where other programs come and go.
 	dir := t.TempDir()
+	for _, n := range []string{"a", "b/c", "b/d/e"} {
+		p := filepath.Join(dir, n)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(n), 0o644)
+	}
 	runs := []struct {
 		f    applet.Func
 		args []string
 	}{
-		{ls.Main, []string{"ls", "-la", "/"}},
+		{ls.Main, []string{"ls", "-la", "b"}},
 		{ls.Main, []string{"ls", "-lR", "."}},
-		{stat.Main, []string{"stat", "-c", "%n %a %F", "/", "/proc", "."}},
+		{stat.Main, []string{"stat", "-c", "%n %a %F %i", "a", "b/c", "."}},
 		{df.Main, []string{"df", "-t", "proc", "-a"}},
 		{ps.Main, []string{"ps", "-o", "pid,comm"}},
 		{Uname, []string{"uname", "-a"}},
