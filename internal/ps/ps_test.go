@@ -63,10 +63,12 @@ func TestDifferential(t *testing.T) {
 	} {
 		g, ge, grc := ours("-o", o)
 		w, we, wrc := theirs(t, bb, "-o", o)
+		g2, _, _ := ours("-o", o)
 		if grc != 0 || wrc != 0 || ge != "" || we != "" {
 			t.Fatalf("-o %s: rc %d/%d stderr %q/%q", o, grc, wrc, ge, we)
 		}
 		gh, gm := rows(g)
+		_, gm2 := rows(g2)
 		wh, wm := rows(w)
 		if gh != wh {
 			t.Errorf("-o %s header %q want %q", o, gh, wh)
@@ -74,7 +76,9 @@ func TestDifferential(t *testing.T) {
 		same := 0
 		for pid, gl := range gm {
 			wl, ok := wm[pid]
-			if !ok || pid == self {
+			// Skip ps itself and processes that changed (exec'd, renamed)
+			// while the snapshots were taken.
+			if !ok || pid == self || gm2[pid] != gl {
 				continue
 			}
 			if o == "pid,vsz,rss" {
