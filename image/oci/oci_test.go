@@ -1,0 +1,303 @@
+package oci
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/moobox/moobox/image/rootfs"
+)
+
+var (
+	amd64 = rootfs.Platform{OS: "linux", Arch: "amd64"}
+	arm64 = rootfs.Platform{OS: "linux", Arch: "arm64"}
+)
+
+func testTree(t *testing.T, mtime int64, bb string) *rootfs.Tree {
+	t.Helper()
+	tr, err := rootfs.Moobox(time.Unix(mtime, 0), []byte(bb), rootfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestTarReadsBack(t *testing.T) {
+	tr := testTree(t, 1700000000, "BUSYBOX")
+	raw, err := Tar(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tar.NewReader(bytes.NewReader(raw))
+	n := 0
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.ModTime.Unix() != 1700000000 {
+			t.Errorf("%s: uid %d gid %d %q %q mtime %v", h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime)
+		}
+		name := strings.TrimSuffix(h.Name, "/")
+		e, ok := tr.Lookup(name)
+		if !ok {
+			t.Errorf("%s not in tree", h.Name)
+			continue
+		}
+		switch {
+		case e.IsDir():
+			if h.Typeflag != tar.TypeDir || !strings.HasSuffix(h.Name, "/") {
+				t.Errorf("%s: dir as %c", h.Name, h.Typeflag)
+			}
+		case e.IsSymlink():
+			if h.Typeflag != tar.TypeSymlink || h.Linkname != e.Target {
+				t.Errorf("%s: symlink as %c -> %s", h.Name, h.Typeflag, h.Linkname)
+			}
+		default:
+			b, _ := io.ReadAll(r)
+			if h.Typeflag != tar.TypeReg || !bytes.Equal(b, e.Data) {
+				t.Errorf("%s: content differs", h.Name)
+			}
+		}
+		if fs.FileMode(h.Mode).Perm() != e.Mode.Perm() {
+			t.Errorf("%s: mode %o want %v", h.Name, h.Mode, e.Mode)
+		}
+		if name == "tmp" && h.Mode != 0o1777 {
+			t.Errorf("tmp mode %o", h.Mode)
+		}
+	}
+	if n != tr.Len() {
+		t.Errorf("%d tar entries, tree has %d", n, tr.Len())
+	}
+}
+
+func TestCompressionRoundTrip(t *testing.T) {
+	tr := testTree(t, 1, strings.Repeat("moo", 10000))
+	raw, _ := Tar(tr)
+	for _, c := range []Compression{Gzip, Zstd} {
+		l, err := NewLayer(tr, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l2, _ := NewLayer(tr, c)
+		if !bytes.Equal(l.Blob(), l2.Blob()) {
+			t.Errorf("%s: two compressions differ", c)
+		}
+		var got []byte
+		if c == Gzip {
+			zr, err := gzip.NewReader(bytes.NewReader(l.Blob()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if zr.Name != "" || !zr.ModTime.IsZero() {
+				t.Errorf("gzip header has name %q time %v", zr.Name, zr.ModTime)
+			}
+			got, _ = io.ReadAll(zr)
+		} else {
+			zr, _ := zstd.NewReader(bytes.NewReader(l.Blob()))
+			got, _ = io.ReadAll(zr)
+			zr.Close()
+		}
+		if !bytes.Equal(got, raw) {
+			t.Errorf("%s: decompressed layer differs from the tar", c)
+		}
+		mt, _ := l.MediaType()
+		if want := map[Compression]string{Gzip: "application/vnd.oci.image.layer.v1.tar+gzip", Zstd: "application/vnd.oci.image.layer.v1.tar+zstd"}[c]; string(mt) != want {
+			t.Errorf("%s media type %s", c, mt)
+		}
+	}
+	if _, err := ParseCompression("bzip2"); err == nil {
+		t.Error("bzip2 accepted")
+	}
+}
+
+func TestImageAndIndexValidate(t *testing.T) {
+	cfg := DefaultConfig(time.Unix(1700000000, 0), "abc")
+	a, err := NewImage(testTree(t, 1700000000, "A"), amd64, cfg, Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewImage(testTree(t, 1700000000, "B"), arm64, cfg, Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(a); err != nil {
+		t.Errorf("amd64 image: %v", err)
+	}
+	// validate reads layers with gzip only: the zstd one is checked by
+	// TestCompressionRoundTrip, its manifest and config here.
+	if err := validate.Image(b, validate.Fast); err != nil {
+		t.Errorf("arm64 image: %v", err)
+	}
+	x, err := NewIndex([]*Image{b, a}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(x, validate.Fast); err != nil {
+		t.Errorf("index: %v", err)
+	}
+	y, _ := NewIndex([]*Image{a, b}, cfg)
+	if x.digest != y.digest {
+		t.Error("index digest depends on the order of platforms")
+	}
+	cf, _ := a.ConfigFile()
+	if cf.Config.User != Nobody || cf.Config.WorkingDir != "/" || cf.Config.Env[0] != "PATH="+rootfs.PATH ||
+		strings.Join(cf.Config.Cmd, " ") != "/bin/sh -c "+Demo || cf.Created.Unix() != 1700000000 {
+		t.Errorf("config: %+v", cf.Config)
+	}
+	m, _ := a.Manifest()
+	for _, k := range []string{AnnTitle, AnnDescription, AnnVersion, AnnRevision, AnnSource, AnnCreated, AnnLicenses} {
+		if m.Annotations[k] == "" || cf.Config.Labels[k] != m.Annotations[k] {
+			t.Errorf("annotation/label %s: %q / %q", k, m.Annotations[k], cf.Config.Labels[k])
+		}
+	}
+	if m.Annotations[AnnCreated] != "2023-11-14T22:13:20Z" {
+		t.Errorf("created %s", m.Annotations[AnnCreated])
+	}
+	// Digest depends on the date and on the content.
+	c, _ := NewImage(testTree(t, 1700000001, "A"), amd64, DefaultConfig(time.Unix(1700000001, 0), "abc"), Gzip)
+	d, _ := NewImage(testTree(t, 1700000000, "A!"), amd64, cfg, Gzip)
+	a2, _ := NewImage(testTree(t, 1700000000, "A"), amd64, cfg, Gzip)
+	if a.digest != a2.digest || a.digest == c.digest || a.digest == d.digest {
+		t.Errorf("digests: same %v %v, date %v, content %v", a.digest, a2.digest, c.digest, d.digest)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	good := map[string]Target{
+		"oci:out/x":                     {TransportOCI, "out/x", "latest"},
+		"oci:out/x:v1":                  {TransportOCI, "out/x", "v1"},
+		"oci-archive:x.tar":             {TransportOCIArchive, "x.tar", "latest"},
+		"docker-archive:d.tar":          {TransportDockerArchive, "d.tar", DefaultRef},
+		"docker-archive:d.tar:moo:1":    {TransportDockerArchive, "d.tar", "moo:1"},
+		"docker://127.0.0.1:5000/moo:t": {TransportDocker, "", "127.0.0.1:5000/moo:t"},
+	}
+	for s, want := range good {
+		got, err := ParseTarget(s)
+		if err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "out", "oci:", "tar:x", "docker:x", "docker://", "docker-archive:d.tar:UPPER/x", "oci:x:a/b", "docker://a b"} {
+		if _, err := ParseTarget(s); err == nil {
+			t.Errorf("ParseTarget(%q) succeeded", s)
+		}
+	}
+}
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"oci:d:t", "docker://h:1/r:t", "docker-archive:f:r:t", "oci-archive::"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			return
+		}
+		if tg.Transport != TransportDocker && (tg.Path == "" || tg.Ref == "") {
+			t.Fatalf("%q: %+v", s, tg)
+		}
+	})
+}
+
+// TestWriteModesAndAtomicity writes every file target under umask 077
+// (blobs must still be readable by others) and checks failures leave
+// nothing behind.
+func TestWriteModesAndAtomicity(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	img, err := NewImage(testTree(t, 5, "X"), amd64, DefaultConfig(time.Unix(5, 0), ""), Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, s := range []string{"oci:" + dir + "/lay", "oci-archive:" + dir + "/a.tar", "docker-archive:" + dir + "/d.tar"} {
+		tg, _ := ParseTarget(s)
+		if err := Write(ctx, tg, img, WriteOptions{MTime: time.Unix(5, 0)}); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		fi, _ := d.Info()
+		want := fs.FileMode(0o644)
+		if d.IsDir() {
+			want = fs.ModeDir | 0o755
+		}
+		if p != dir && fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode(), want)
+		}
+		return nil
+	})
+	idx, _ := os.ReadFile(filepath.Join(dir, "lay", "index.json"))
+	if !strings.Contains(string(idx), `"org.opencontainers.image.ref.name":"latest"`) || strings.Count(string(idx), `"digest"`) != 1 {
+		t.Errorf("index.json: %s", idx)
+	}
+	// Rewriting the layout replaces it.
+	tg, _ := ParseTarget("oci:" + dir + "/lay:v2")
+	if err := Write(ctx, tg, img, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	idx, _ = os.ReadFile(filepath.Join(dir, "lay", "index.json"))
+	if !strings.Contains(string(idx), `"v2"`) || strings.Contains(string(idx), `"latest"`) {
+		t.Errorf("rewritten index.json: %s", idx)
+	}
+	// A non-layout directory is not replaced.
+	os.MkdirAll(filepath.Join(dir, "precious"), 0o755)
+	os.WriteFile(filepath.Join(dir, "precious", "keep"), []byte("x"), 0o644)
+	tg, _ = ParseTarget("oci:" + dir + "/precious")
+	if err := Write(ctx, tg, img, WriteOptions{}); err == nil {
+		t.Error("replaced a directory that is not an OCI layout")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "precious", "keep")); err != nil {
+		t.Error(err)
+	}
+	// A missing directory fails cleanly.
+	for _, s := range []string{"oci-archive:" + dir + "/no/such/a.tar", "oci:" + dir + "/no/such/lay"} {
+		tg, _ := ParseTarget(s)
+		if err := Write(ctx, tg, img, WriteOptions{}); err == nil {
+			t.Errorf("%s: no error", s)
+		}
+	}
+	des, _ := os.ReadDir(dir)
+	for _, d := range des {
+		if strings.Contains(d.Name(), ".tmp-") {
+			t.Errorf("temporary %s left behind", d.Name())
+		}
+	}
+	// A docker archive of an index is refused before anything is written.
+	b, _ := NewImage(testTree(t, 5, "Y"), arm64, DefaultConfig(time.Unix(5, 0), ""), Gzip)
+	x, _ := NewIndex([]*Image{img, b}, DefaultConfig(time.Unix(5, 0), ""))
+	tg, _ = ParseTarget("docker-archive:" + dir + "/multi.tar")
+	if err := Write(ctx, tg, x, WriteOptions{}); err == nil {
+		t.Error("docker archive of an index accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "multi.tar")); err == nil {
+		t.Error("multi.tar written")
+	}
+}
+
+func BenchmarkLayerGzip(b *testing.B) {
+	tr, _ := rootfs.Moobox(time.Unix(0, 0), bytes.Repeat([]byte("busybox\x00\x01"), 200000), rootfs.Options{})
+	for i := 0; i < b.N; i++ {
+		if _, err := NewLayer(tr, Gzip); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package rootfs
+
+import (
+	"io/fs"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/moobox/moobox/cows"
+	"github.com/moobox/moobox/fortunes"
+	"github.com/moobox/moobox/internal/applets"
+)
+
+func TestAddRules(t *testing.T) {
+	tr := New(time.Unix(42, 0))
+	ok := []Entry{
+		{Path: "/a/b/c", Mode: 0o644, Data: []byte("x")},
+		{Path: "tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777},
+		{Path: "l", Mode: fs.ModeSymlink, Target: "a/b/c"},
+		{Path: "a/b/c", Mode: 0o755, Data: []byte("replaced")},
+	}
+	for _, e := range ok {
+		if err := tr.Add(e); err != nil {
+			t.Errorf("Add(%+v): %v", e, err)
+		}
+	}
+	bad := []Entry{
+		{Path: "", Mode: 0o644},
+		{Path: "/", Mode: fs.ModeDir | 0o755},
+		{Path: "../x", Mode: 0o644},
+		{Path: "a/../../x", Mode: 0o644},
+		{Path: "s", Mode: fs.ModeSetuid | 0o755},
+		{Path: "g", Mode: fs.ModeSetgid | 0o755},
+		{Path: "w", Mode: 0o666},
+		{Path: "wd", Mode: fs.ModeDir | 0o777},
+		{Path: "dev/null", Mode: fs.ModeDevice | fs.ModeCharDevice | 0o666},
+		{Path: "a/b/c/d", Mode: 0o644},            // parent is a file
+		{Path: "a/b", Mode: 0o644},                // directory exists
+		{Path: "l2", Mode: fs.ModeSymlink},        // no target
+		{Path: "a/b/c", Mode: fs.ModeDir | 0o755}, // file exists
+	}
+	for _, e := range bad {
+		if err := tr.Add(e); err == nil {
+			t.Errorf("Add(%+v) succeeded", e)
+		}
+	}
+	if e, ok := tr.Lookup("/a/b/c"); !ok || string(e.Data) != "replaced" || e.Mode != 0o755 {
+		t.Errorf("Lookup a/b/c = %+v %v", e, ok)
+	}
+	if e, ok := tr.Lookup("a"); !ok || e.Mode != fs.ModeDir|0o755 {
+		t.Errorf("implicit parent a = %+v %v", e, ok)
+	}
+	if e, _ := tr.Lookup("l"); e.Mode != fs.ModeSymlink|0o777 {
+		t.Errorf("symlink mode %v", e.Mode)
+	}
+	if err := tr.Remove("a"); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range tr.Entries() {
+		paths = append(paths, e.Path)
+	}
+	if got := strings.Join(paths, " "); got != "l tmp" {
+		t.Errorf("after Remove: %s", got)
+	}
+}
+
+func TestEntriesSortedParentsFirst(t *testing.T) {
+	tr := New(time.Unix(0, 0))
+	for _, p := range []string{"usr/bin-x/a", "usr/bin/sh", "usr/bin.d/z", "b", "usr/bin/a"} {
+		if err := tr.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	es := tr.Entries()
+	for i, e := range es {
+		if i > 0 && es[i-1].Path >= e.Path {
+			t.Errorf("not sorted: %q then %q", es[i-1].Path, e.Path)
+		}
+		if d := dirOf(e.Path); d != "" && !seen[d] {
+			t.Errorf("%s comes before its parent %s", e.Path, d)
+		}
+		seen[e.Path] = true
+	}
+}
+
+func dirOf(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+func TestMoobox(t *testing.T) {
+	mt := time.Unix(1234567890, 0)
+	bb := []byte("\x7fELF fake busybox")
+	tr, err := Moobox(mt, bb, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.MTime.Equal(mt) {
+		t.Errorf("MTime %v", tr.MTime)
+	}
+	e, ok := tr.Lookup(BusyboxPath)
+	if !ok || e.Mode != 0o755 || string(e.Data) != string(bb) {
+		t.Fatalf("busybox entry %+v", e)
+	}
+	for _, n := range applets.Names() {
+		e, ok := tr.Lookup("usr/bin/" + n)
+		if !ok || !e.IsSymlink() || e.Target != "busybox" {
+			t.Errorf("applet link %s: %+v %v", n, e, ok)
+		}
+	}
+	want := map[string]fs.FileMode{
+		"bin":     fs.ModeSymlink | 0o777,
+		"sbin":    fs.ModeSymlink | 0o777,
+		"tmp":     fs.ModeDir | fs.ModeSticky | 0o777,
+		"var/tmp": fs.ModeDir | fs.ModeSticky | 0o777,
+		"root":    fs.ModeDir | 0o700,
+		"dev":     fs.ModeDir | 0o755, "proc": fs.ModeDir | 0o755, "sys": fs.ModeDir | 0o755,
+		"home": fs.ModeDir | 0o755, "run": fs.ModeDir | 0o755,
+		"etc/passwd": 0o644, "etc/group": 0o644, "etc/hosts": 0o644, "etc/os-release": 0o644,
+	}
+	for p, m := range want {
+		if e, ok := tr.Lookup(p); !ok || e.Mode != m {
+			t.Errorf("%s: got %v %v, want %v", p, e.Mode, ok, m)
+		}
+	}
+	if e, _ := tr.Lookup("bin"); e.Target != "usr/bin" {
+		t.Errorf("bin -> %q", e.Target)
+	}
+	if e, _ := tr.Lookup("etc/os-release"); !strings.Contains(string(e.Data), "ID=moobox\n") {
+		t.Errorf("os-release: %q", e.Data)
+	}
+	if e, _ := tr.Lookup("etc/passwd"); !strings.Contains(string(e.Data), "nobody:x:65534:65534:") {
+		t.Errorf("passwd: %q", e.Data)
+	}
+	checkData := func(dir string, fsys fs.FS, suffix string) {
+		des, err := fs.ReadDir(fsys, ".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range des {
+			if d.IsDir() || !strings.HasSuffix(d.Name(), suffix) {
+				continue
+			}
+			n++
+			want, _ := fs.ReadFile(fsys, d.Name())
+			e, ok := tr.Lookup(dir + "/" + d.Name())
+			if !ok || e.Mode != 0o644 || string(e.Data) != string(want) {
+				t.Errorf("%s/%s missing or different", dir, d.Name())
+			}
+		}
+		if n == 0 {
+			t.Errorf("no data files for %s", dir)
+		}
+	}
+	checkData(FortuneDir, fortunes.FS, "")
+	checkData(CowDir, cows.FS, ".cow")
+	if _, ok := tr.Lookup(FortuneDir + "/unix.dat"); !ok {
+		t.Error("fortune .dat index missing")
+	}
+	// Nothing world-writable but the sticky directories, no set[ug]id.
+	for _, e := range tr.Entries() {
+		if e.IsSymlink() {
+			continue
+		}
+		if e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+			t.Errorf("%s: %v", e.Path, e.Mode)
+		}
+		if e.Mode&0o002 != 0 && !(e.IsDir() && e.Mode&fs.ModeSticky != 0) {
+			t.Errorf("%s world-writable: %v", e.Path, e.Mode)
+		}
+	}
+	if _, err := Moobox(mt, nil, Options{}); err == nil {
+		t.Error("Moobox with no binary succeeded")
+	}
+}
+
+func TestAddFS(t *testing.T) {
+	tr := New(time.Unix(0, 0))
+	fsys := fstest.MapFS{
+		"a.txt":   {Data: []byte("a"), Mode: 0o600},
+		"d/x.sh":  {Data: []byte("#!/bin/sh"), Mode: 0o700},
+		"d/e/f":   {Data: []byte("f"), Mode: 0o666},
+		"d/e":     {Mode: fs.ModeDir | 0o700},
+		"d/sub/g": {Data: nil, Mode: 0o444},
+	}
+	if err := tr.AddFS("opt/x", fsys); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]fs.FileMode{
+		"opt/x/a.txt": 0o644, "opt/x/d/x.sh": 0o755, "opt/x/d/e/f": 0o644,
+		"opt/x/d/e": fs.ModeDir | 0o755, "opt/x/d/sub/g": 0o644,
+	}
+	for p, m := range want {
+		if e, ok := tr.Lookup(p); !ok || e.Mode != m {
+			t.Errorf("%s: %v %v want %v", p, e.Mode, ok, m)
+		}
+	}
+}
+
+func TestParsePlatforms(t *testing.T) {
+	ps, err := ParsePlatforms("linux/arm64,amd64,linux/arm,linux/arm64/v8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	if s := strings.Join(got, " "); s != "linux/arm64 linux/amd64 linux/arm/v7" {
+		t.Errorf("got %s", s)
+	}
+	all, _ := ParsePlatforms("all")
+	if len(all) != 7 {
+		t.Errorf("all: %v", all)
+	}
+	for _, bad := range []string{"", "windows/amd64", "linux/mips", "linux/arm/v5", "a/b/c/d"} {
+		if _, err := ParsePlatforms(bad); err == nil {
+			t.Errorf("ParsePlatforms(%q) succeeded", bad)
+		}
+	}
+	names := make([]string, len(AllPlatforms))
+	for i, p := range AllPlatforms {
+		names[i] = p.String()
+	}
+	if sort.StringsAreSorted(names) {
+		t.Log("(AllPlatforms happens to be sorted)")
+	}
+}
+
+func TestSourceDate(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	d, err := SourceDate("")
+	if err != nil || d.Unix() != 1700000000 || d.Location() != time.UTC {
+		t.Errorf("got %v %v", d, err)
+	}
+	for _, bad := range []string{"x", "-1", "1.5", "99999999999999"} {
+		t.Setenv("SOURCE_DATE_EPOCH", bad)
+		if _, err := SourceDate(""); err == nil {
+			t.Errorf("SOURCE_DATE_EPOCH=%s accepted", bad)
+		}
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	if d, err := SourceDate(t.TempDir()); err != nil || d.Unix() != 0 {
+		t.Errorf("outside git: %v %v", d, err)
+	}
+}
+
+func TestELFPlatformRejectsGarbage(t *testing.T) {
+	if _, err := ELFPlatform([]byte("#!/bin/sh\n")); err == nil {
+		t.Error("script accepted as ELF")
+	}
+}
+
+func FuzzAdd(f *testing.F) {
+	f.Add("usr/bin/sh", uint32(0o755), "x")
+	f.Add("../etc", uint32(fs.ModeDir|0o777), "")
+	f.Add("/a//b/./c", uint32(fs.ModeSymlink), "t")
+	f.Fuzz(func(t *testing.T, p string, mode uint32, target string) {
+		tr := New(time.Unix(0, 0))
+		err := tr.Add(Entry{Path: p, Mode: fs.FileMode(mode), Target: target, Data: []byte(target)})
+		if err != nil {
+			return
+		}
+		for _, e := range tr.Entries() {
+			if e.Path == "" || strings.HasPrefix(e.Path, "/") || strings.Contains("/"+e.Path+"/", "/../") || strings.Contains("/"+e.Path+"/", "/./") {
+				t.Fatalf("bad path %q from %q", e.Path, p)
+			}
+			if e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+				t.Fatalf("setuid accepted: %v", e.Mode)
+			}
+		}
+	})
+}
