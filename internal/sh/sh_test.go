@@ -244,3 +244,16 @@ func TestConcurrentShells(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// BenchmarkPipelineInProcess measures a three-applet pipeline run by the
+// shell without spawning a process.
+func BenchmarkPipelineInProcess(b *testing.B) {
+	dir := b.TempDir()
+	env := []string{"PATH=/usr/bin:/bin"}
+	for i := 0; i < b.N; i++ {
+		r := sh(dir, env, "", "-c", `printf 'moo\nmoo\n' | cat -n | wc -l`)
+		if r.out != "2\n" {
+			b.Fatalf("%+v", r)
+		}
+	}
+}
