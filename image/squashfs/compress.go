@@ -61,8 +61,8 @@ func newCompressorFactory(c Compression, blockSize int) (func() compressor, erro
 	case XZ:
 		cfg := xz.WriterConfig{
 			DictCap:  blockSize,
-			CheckSum: xz.CRC32, // the kernel's xz decoder wants CRC32 (or none)
-			Matcher:  lzma.BinaryTree,
+			CheckSum: xz.CRC32,        // the kernel's xz decoder wants CRC32 (or none)
+			Matcher:  lzma.HashTable4, // its BinaryTree matcher compresses far worse here
 		}
 		if err := cfg.Verify(); err != nil {
 			return nil, err

@@ -175,6 +175,9 @@ func (d *dataWriter) file(ino *inode) error {
 	if e.Size == 0 {
 		return nil
 	}
+	if e.Size >= int64(d.bs) && e.Data == nil && e.Open == nil {
+		return d.holes(f)
+	}
 	rc, err := e.open()
 	if err != nil {
 		return fmt.Errorf("%s: %w", ino.path, err)
@@ -228,6 +231,25 @@ func (d *dataWriter) file(ino *inode) error {
 		return err
 	}
 	j := &job{kind: jobEnd, file: f, key: dupKey{size: uint64(e.Size)}}
+	h.Sum(j.key.sum[:0])
+	d.submit(j)
+	return nil
+}
+
+// holes records a file of Size zero bytes without reading it; its dedup key
+// is the one file would compute for the same content.
+func (d *dataWriter) holes(f *fileData) error {
+	n := (int64(f.size) + int64(d.bs) - 1) / int64(d.bs)
+	f.blocks = make([]uint32, n)
+	f.sparse = f.size
+	d.submit(&job{kind: jobBegin, file: f})
+	h := sha256.New()
+	var tag [9]byte
+	for i := range n {
+		binary.LittleEndian.PutUint64(tag[1:], uint64(min(int64(d.bs), int64(f.size)-i*int64(d.bs))))
+		h.Write(tag[:])
+	}
+	j := &job{kind: jobEnd, file: f, key: dupKey{size: f.size}}
 	h.Sum(j.key.sum[:0])
 	d.submit(j)
 	return nil
