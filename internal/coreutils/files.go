@@ -298,10 +298,8 @@ func moveOrCopy(c *applet.Ctx, o *opts, args []string, usage string, do func(src
 			}
 			return 1
 		}
-		if !isDir {
-			errorf(c, "'%s' is not a directory", last)
-			return 1
-		}
+		// Several SOURCEs and a DEST that is no directory: busybox tries
+		// each anyway and reports the failures one by one.
 		dir = last
 	}
 	rc := 0
@@ -567,11 +565,9 @@ func Ln(c *applet.Ctx) int {
 	} else {
 		fi, err = os.Stat(c.Path(last))
 	}
+	// With several TARGETs and a LINK that is no directory, busybox makes
+	// LINK for each in turn (the later ones fail, it exists by then).
 	intoDir := err == nil && fi.IsDir() && !o.has('T')
-	if len(targets) > 1 && !intoDir {
-		errorf(c, "'%s' is not a directory", last)
-		return 1
-	}
 	rc := 0
 	for _, t := range targets {
 		link := last
@@ -644,22 +640,14 @@ func Readlink(c *applet.Ctx) int {
 	return 0
 }
 
-// canonical resolves every symlink of p; the last component may be
-// missing, like readlink -f.
+// canonical resolves every symlink of p, which must exist, like
+// realpath(3) under busybox's readlink -f.
 func canonical(p string) (string, error) {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return filepath.Abs(r)
-	}
-	dir, base := filepath.Split(filepath.Clean(p))
-	r, err := filepath.EvalSymlinks(dir)
+	r, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return "", err
 	}
-	if _, err := os.Lstat(p); err == nil {
-		// It exists but did not resolve: a dangling or looping link.
-		return "", syscall.ENOENT
-	}
-	return filepath.Join(r, base), nil
+	return filepath.Abs(r)
 }
 
 const touchUsage = `Usage: touch [-c] [-d DATE] [-t DATE] [-r FILE] FILE...
