@@ -13,11 +13,7 @@ func Main(c *applet.Ctx) int {
 	return 1
 }
 
-// StrfileMain runs strfile.
-func StrfileMain(c *applet.Ctx) int {
-	fmt.Fprintln(c.Stderr, "strfile: not implemented yet")
-	return 1
-}
+
 
 // UnstrMain runs unstr.
 func UnstrMain(c *applet.Ctx) int {

@@ -1,0 +1,413 @@
+package fortune
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/moobox/moobox/internal/applet"
+)
+
+// strfileOptions are strfile's flags.
+type strfileOptions struct {
+	Delim      byte
+	Order      bool // -o
+	IgnoreCase bool // -i
+	Random     bool // -r
+	Rotated    bool // -x
+	Seed       uint64
+}
+
+// strfileLineMax is the most bytes strfile reads as one "line": it reads
+// with fgets into a 256-byte buffer, so a longer line is seen as several,
+// and one of them may look like a delimiter. Indexes depend on it.
+const strfileLineMax = 255
+
+// Build indexes src as strfile does and returns the .dat image and the
+// number of strings.
+func Build(src []byte, o strfileOptions) (dat []byte, h header) {
+	var (
+		pts      = []uint32{0}
+		firsts   []firstCh
+		lastOff  = 0
+		pos      = 0
+		first    = o.Order
+		buf      [257]byte // strfile's static line buffer, see firstAlnum
+		lenIsSet bool
+	)
+	h = header{Version: datVersion, ShortLen: 0xffffffff, Delim: o.Delim}
+	for {
+		chunk, ok := fgetsAt(src, pos, strfileLineMax)
+		if ok {
+			pos += len(chunk)
+			// fgets leaves the rest of the buffer as earlier lines left it.
+			copy(buf[:], chunk)
+			if len(chunk) < len(buf) {
+				buf[len(chunk)] = 0
+			}
+		}
+		if !ok || isDelimLine(chunk, o.Delim) {
+			n := 0
+			if ok {
+				n = cstrlen(chunk)
+			}
+			length := pos - lastOff - n
+			if length == 0 {
+				// An empty string: the previous offset moves past it.
+				if pos-lastOff == 2 {
+					pts[len(pts)-1] = uint32(pos)
+				}
+				lastOff = pos
+			} else {
+				lastOff = pos
+				pts = append(pts, uint32(pos))
+				l := uint32(length)
+				if !lenIsSet {
+					h.LongLen, h.ShortLen, lenIsSet = l, l, true
+				} else {
+					h.LongLen = max(h.LongLen, l)
+					h.ShortLen = min(h.ShortLen, l)
+				}
+				first = o.Order
+			}
+		} else if first {
+			c := firstAlnum(&buf)
+			if o.IgnoreCase && c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			firsts = append(firsts, firstCh{c: int(int8(c)), pos: pts[len(pts)-1]})
+			first = false
+		}
+		if !ok {
+			break
+		}
+	}
+	n := len(pts) - 1
+	if o.Order {
+		// Each string got its first character when its first line was
+		// read; strings are in file order, so firsts[i] is string i.
+		firsts = firsts[:min(len(firsts), n)]
+		s := &sorter{src: src, delim: o.Delim, fold: o.IgnoreCase}
+		s.msort(firsts)
+		for i, f := range firsts {
+			pts[i] = f.pos
+		}
+		h.Flags |= flagOrdered
+	} else if o.Random {
+		// Like strfile, the shuffle includes the end offset.
+		r := mrand.New(mrand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+		for i := range pts {
+			j := i + r.IntN(len(pts)-i)
+			pts[i], pts[j] = pts[j], pts[i]
+		}
+		h.Flags |= flagRandom
+	}
+	if o.Rotated {
+		h.Flags |= flagRotated
+	}
+	h.NumStr = uint32(n)
+	dat = appendHeader(make([]byte, 0, headerSize+4*len(pts)), h)
+	for _, p := range pts {
+		dat = binary.BigEndian.AppendUint32(dat, p)
+	}
+	return dat, h
+}
+
+// fgetsAt returns what fgets(buf, max+1, f) would read at pos: up to and
+// including a newline, at most max bytes. ok is false at end of input.
+func fgetsAt(src []byte, pos, max int) ([]byte, bool) {
+	if pos >= len(src) {
+		return nil, false
+	}
+	end := min(len(src), pos+max)
+	for i := pos; i < end; i++ {
+		if src[i] == '\n' {
+			return src[pos : i+1], true
+		}
+	}
+	return src[pos:end], true
+}
+
+// isDelimLine is fortune-mod's STR_ENDSTRING: the delimiter then a newline.
+func isDelimLine(line []byte, delim byte) bool {
+	return len(line) >= 2 && line[0] == delim && line[1] == '\n'
+}
+
+// cstrlen is strlen: a line with a NUL byte counts only up to it.
+func cstrlen(b []byte) int {
+	for i, c := range b {
+		if c == 0 {
+			return i
+		}
+	}
+	return len(b)
+}
+
+func isAlnum(c int) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// firstAlnum finds the first ASCII letter or digit in strfile's line
+// buffer. Like strfile it does not stop at the end of the line: a line with
+// none finds one in what earlier, longer lines left in the buffer. Past the
+// buffer strfile reads unrelated memory; moobox takes 0 there.
+func firstAlnum(buf *[257]byte) byte {
+	for _, c := range buf {
+		if isAlnum(int(c)) {
+			return c
+		}
+	}
+	return 0
+}
+
+type firstCh struct {
+	c   int // signed, as strfile keeps it in a char
+	pos uint32
+}
+
+// sorter orders strings as strfile -o does: by first alphanumeric
+// character, then by the text from there to the delimiter, optionally
+// ignoring case.
+type sorter struct {
+	src   []byte
+	delim byte
+	fold  bool
+}
+
+// getc returns the byte at p or -1 (EOF).
+func (s *sorter) getc(p *int) int {
+	if *p >= len(s.src) || *p < 0 {
+		return -1
+	}
+	c := int(s.src[*p])
+	*p++
+	return c
+}
+
+func (s *sorter) cmp(a, b firstCh) int {
+	c1, c2 := a.c, b.c
+	if c1 != c2 {
+		return c1 - c2
+	}
+	p1, p2 := int(a.pos), int(b.pos)
+	n1, n2 := false, false
+	for {
+		c1 = s.getc(&p1)
+		if isAlnum(c1) || c1 == 0 || c1 < 0 {
+			break
+		}
+		n1 = c1 == '\n'
+	}
+	for {
+		c2 = s.getc(&p2)
+		if isAlnum(c2) || c2 == 0 || c2 < 0 {
+			break
+		}
+		n2 = c2 == '\n'
+	}
+	d := int(s.delim)
+	isEnd := func(c int, n bool) bool { return c == d && n }
+	for !isEnd(c1, n1) && !isEnd(c2, n2) {
+		if s.fold {
+			c1, c2 = lower(c1), lower(c2)
+		}
+		if c1 != c2 {
+			return c1 - c2
+		}
+		if c1 < 0 {
+			// Both at end of file: equal. (strfile would spin here.)
+			return 0
+		}
+		n1, n2 = c1 == '\n', c2 == '\n'
+		c1, c2 = s.getc(&p1), s.getc(&p2)
+	}
+	if isEnd(c1, n1) {
+		c1 = 0
+	}
+	if isEnd(c2, n2) {
+		c2 = 0
+	}
+	return c1 - c2
+}
+
+func lower(c int) int {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// msort is glibc's qsort for this size of data: a stable top-down merge
+// sort. The same algorithm makes the same comparisons, so even strfile's
+// inconsistent comparisons (strings without letters) give its order.
+func (s *sorter) msort(v []firstCh) {
+	if len(v) <= 1 {
+		return
+	}
+	tmp := make([]firstCh, len(v))
+	s.msortRec(v, tmp)
+}
+
+func (s *sorter) msortRec(v, tmp []firstCh) {
+	n := len(v)
+	if n <= 1 {
+		return
+	}
+	n1 := n / 2
+	s.msortRec(v[:n1], tmp)
+	s.msortRec(v[n1:], tmp)
+	a, b := v[:n1], v[n1:]
+	k := 0
+	for len(a) > 0 && len(b) > 0 {
+		if s.cmp(a[0], b[0]) <= 0 {
+			tmp[k] = a[0]
+			a = a[1:]
+		} else {
+			tmp[k] = b[0]
+			b = b[1:]
+		}
+		k++
+	}
+	k += copy(tmp[k:], a)
+	copy(tmp[k:], b) // the rest of b is already in place
+	copy(v, tmp[:k])
+}
+
+// StrfileMain runs strfile [-iorsx] [-c C] SOURCE [DATAFILE].
+func StrfileMain(c *applet.Ctx) int {
+	stdout := bufio.NewWriter(c.Stdout)
+	defer stdout.Flush()
+	usage := func() int {
+		stdout.Flush()
+		fmt.Fprintln(c.Stderr, "strfile [-iorsx] [-c char] sourcefile [datafile]")
+		return 1
+	}
+	opts, args, ok := getopt(c.Name(), c.Args[1:], "c:iorsx", c.Stderr)
+	if !ok {
+		return usage()
+	}
+	o := strfileOptions{Delim: '%'}
+	silent := false
+	for _, op := range opts {
+		switch op.c {
+		case 'c':
+			d := byte(0)
+			if op.arg != "" {
+				d = op.arg[0]
+			}
+			o.Delim = d
+			if d >= 0x80 {
+				// strfile warns (on stdout, in this odd shape) and goes on.
+				fmt.Fprintf(stdout, "bad delimiting character: '\\%o\n'", uint32(int32(int8(d))))
+			}
+		case 'i':
+			o.IgnoreCase = true
+		case 'o':
+			o.Order = true
+		case 'r':
+			o.Random = true
+		case 's':
+			silent = true
+		case 'x':
+			o.Rotated = true
+		}
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stdout, "No input file name")
+		return usage()
+	}
+	in := args[0]
+	out := in + ".dat"
+	if len(args) > 1 {
+		out = args[1]
+	}
+	src, err := os.ReadFile(c.Path(in))
+	if err != nil {
+		stdout.Flush()
+		fmt.Fprintf(c.Stderr, "%s: %s\n", in, strerror(err))
+		return 1
+	}
+	if o.Random {
+		o.Seed = strfileSeed(c, src)
+	}
+	dat, h := Build(src, o)
+	if err := writeFileAtomic(c.Path(out), dat); err != nil {
+		stdout.Flush()
+		fmt.Fprintf(c.Stderr, "%s: %s\n", out, strerror(err))
+		return 1
+	}
+	if !silent {
+		fmt.Fprintf(stdout, "\"%s\" created\n", out)
+		switch h.NumStr {
+		case 0:
+			fmt.Fprintln(stdout, "There was no string")
+		case 1:
+			fmt.Fprintln(stdout, "There was 1 string")
+		default:
+			fmt.Fprintf(stdout, "There were %d strings\n", h.NumStr)
+		}
+		if h.NumStr > 0 {
+			fmt.Fprintf(stdout, "Longest string: %d byte%s\n", h.LongLen, plural(h.LongLen))
+			fmt.Fprintf(stdout, "Shortest string: %d byte%s\n", h.ShortLen, plural(h.ShortLen))
+		}
+	}
+	return 0
+}
+
+func plural(n uint32) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// strfileSeed seeds -r. Under SOURCE_DATE_EPOCH the shuffle depends only
+// on that and the input, so rebuilding gives the same bytes; otherwise it
+// is random, as strfile's time-and-pid seed is in practice.
+func strfileSeed(c *applet.Ctx, src []byte) uint64 {
+	if s, ok := c.LookupEnv("SOURCE_DATE_EPOCH"); ok {
+		if v, err := strconv.ParseUint(s, 10, 64); err == nil {
+			h := uint64(14695981039346656037)
+			for _, b := range src {
+				h = (h ^ uint64(b)) * 1099511628211
+			}
+			return v ^ h
+		}
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames
+// it into place, so a failure never leaves a partial index.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		// Report the target, as strfile's fopen would.
+		if _, serr := os.Stat(filepath.Dir(path)); serr != nil {
+			return serr
+		}
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
