@@ -115,6 +115,19 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 					bestQ, bestEnd = q, q
 					break
 				}
+				// Fast path: an ASCII character with no mark after it.
+				if c := t[q]; c < utf8.RuneSelf && c != '\r' && c != '\n' && (q+1 == len(t) || t[q+1] < 0xCC) {
+					if c == ' ' || c >= '\t' && c <= '\r' {
+						bestQ, bestEnd = q, q+1
+					}
+					if count == k {
+						reachedK = true
+						break
+					}
+					q++
+					count++
+					continue
+				}
 				if n := breakLen(t, q); n > 0 {
 					bestQ, bestEnd = q, q+n
 				}
@@ -181,24 +194,26 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 }
 
 // contentEnd is where the trailing run of break units of t starts: the
-// loop of Text::Wrap stops once only breaks are left.
+// loop of Text::Wrap stops once only breaks are left. It scans back over
+// whitespace and marks, then forward over marks that belong to the last
+// non-space character.
 func contentEnd(t string) int {
-	end := 0
-	i := 0
-	for i < len(t) {
-		if n := breakLen(t, i); n > 0 {
-			i += n
-			continue
+	j := len(t)
+	for j > 0 {
+		r, n := utf8.DecodeLastRuneInString(t[:j])
+		if !isPerlSpace(r) && !isMark(r) {
+			break
 		}
-		r, n := decode(t, i)
-		if isMark(r) {
-			i += n
-		} else {
-			i = unitEnd(t, i)
-		}
-		end = i
+		j -= n
 	}
-	return end
+	for j < len(t) {
+		r, n := decode(t, j)
+		if !isMark(r) {
+			break
+		}
+		j += n
+	}
+	return j
 }
 
 // unexpand is Text::Tabs::unexpand on one line: in each complete run of
