@@ -456,15 +456,23 @@ func checkSylabs(t testing.TB, ws []*want, img []byte, full bool, sample int) {
 			if !full && e.Size > 1<<20 || !sampled(i, len(ws), sample) {
 				continue
 			}
-			_, fr, err := b.GetRegFileReaders(r)
+			// The sequential reader: the parallel FullReader of v1.0.6
+			// garbles some files with holes (unsquashfs and the kernel
+			// read them right).
+			rd, _, err := b.GetRegFileReaders(r)
 			if err != nil {
 				fail("%q: %v", w.path, err)
 				continue
 			}
 			var got bytes.Buffer
-			if _, err := fr.WriteTo(&got); err != nil {
+			if _, err := io.Copy(&got, rd); err != nil {
 				fail("%q: %v", w.path, err)
 				continue
+			}
+			if bs := int64(r.Superblock.BlockSize); int64(got.Len()) == e.Size-bs && e.Size%bs == 0 {
+				// v1.0.6 drops a trailing hole block when the size is a
+				// multiple of the block size; the other readers don't.
+				got.Write(make([]byte, bs))
 			}
 			rc, _ := expectedContent(e)
 			if err := sameContent(&got, rc); err != nil {
