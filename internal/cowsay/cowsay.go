@@ -175,6 +175,9 @@ func usage(w io.Writer, prog string) {
 }
 
 func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
+	// text is the message lines joined by newlines, as fill joins them;
+	// -n splits it back into lines.
+	var text string
 	var lines []string
 	dot := "" // $.: undefined unless stdin is read
 	// Perl's die exits with errno, which is ENOENT after reading arguments
@@ -190,17 +193,20 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 				return 1
 			}
 		}
-		lines, dot = splitLines(fromLatin1Invalid(data))
+		text, dot = chompInput(fromLatin1Invalid(data))
 		dieCode = 255
 	} else {
 		if o.flags['n'] {
 			usage(c.Stderr, o.prog)
 			return 2
 		}
-		lines = []string{strings.Join(o.args, " ")}
+		text = strings.Join(o.args, " ")
 	}
 
 	if o.flags['n'] {
+		if dot != "0" {
+			lines = strings.Split(text, "\n")
+		}
 		for i, l := range lines {
 			lines[i] = expandTabs(l)
 		}
@@ -211,7 +217,7 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 			fmt.Fprintf(c.Stderr, "%s: warning: -W %q is not a number, using %v\n", o.prog, wv, cols)
 		}
 		var st wrapStatus
-		lines, st = fill(lines, cols)
+		lines, st = fill(text, cols)
 		switch st {
 		case wrapTooWide:
 			fmt.Fprintf(c.Stderr, "%s: -W %s: width too large (at most %d)\n", o.prog, wv, maxQuantifier+1)
@@ -301,14 +307,14 @@ func firstChars(s string, n int) string {
 	return s
 }
 
-// splitLines is chomp(@lines = <STDIN>), and $. after it.
-func splitLines(s string) ([]string, string) {
+// chompInput is chomp(@lines = <STDIN>) joined back with newlines, and $.
+// after it.
+func chompInput(s string) (string, string) {
 	if s == "" {
-		return nil, "0"
+		return "", "0"
 	}
 	s = strings.TrimSuffix(s, "\n")
-	lines := strings.Split(s, "\n")
-	return lines, fmt.Sprint(len(lines))
+	return s, fmt.Sprint(strings.Count(s, "\n") + 1)
 }
 
 func (o *options) balloon(out *bufio.Writer, lines []string) {

@@ -274,12 +274,12 @@ func expandTabs(s string) string {
 	return b.String()
 }
 
-// fill is Text::Wrap::fill("", "", lines) followed by split("\n"):
+// fill is Text::Wrap::fill("", "", lines) followed by split("\n"), given
+// the lines already joined by newlines:
 // paragraphs end where a newline is followed by whitespace, whitespace runs
 // become one space, paragraphs are separated by an empty line and trailing
 // empty lines are dropped.
-func fill(lines []string, cols float64) ([]string, wrapStatus) {
-	text := strings.Join(lines, "\n")
+func fill(text string, cols float64) ([]string, wrapStatus) {
 	var out []string
 	first := true
 	for len(text) > 0 || first {
