@@ -17,6 +17,7 @@ import (
 var textApplets = map[string]applet.Func{
 	"basename": Basename, "cat": Cat, "dirname": Dirname, "echo": Echo,
 	"grep": Grep, "head": Head, "printf": Printf, "tail": Tail, "wc": Wc,
+	"test": Test, "[": Test,
 }
 
 // run calls an applet in-process in dir.
@@ -177,6 +178,21 @@ func TestBusyboxDifferential(t *testing.T) {
 	add("", "basename", "-s", ".c", "a.c", "b.c")
 	add("", "basename", "a", "b", "c")
 	add("", "dirname", "a/b", "c/d")
+
+	// test and [: statuses and messages.
+	for _, e := range [][]string{
+		{}, {""}, {"x"}, {"-n"}, {"!"}, {"!", "-n"}, {"-z", ""}, {"-n", ""}, {"a", "=", "a"}, {"a", "!=", "a"},
+		{"a", "=", "a", "-a", "b"}, {"(", "a", ")"}, {"1", "-lt", "2", "-o", "x"}, {"-d", "/", "-a", "!", "-f", "/"},
+		{"a", "b"}, {"-x"}, {"(", "a", "=", "a"}, {"1", "-eq", "1", ")"}, {"1", "-eq", "a"}, {"3", "-ge", "3"},
+		{"-5", "-lt", "+2"}, {"abc", "<", "abd"}, {"abc", ">", "abd"}, {"-f", "text"}, {"-d", "text"}, {"-e", "nosuch"},
+		{"-s", "empty"}, {"-s", "text"}, {"-r", "text"}, {"-h", "text"}, {"text", "-nt", "nosuch"}, {"text", "-ef", "text"},
+		{"!", "!", "x"}, {"-n", "a", "-o", "-z", "b", "-a", "-z", "c"}, {"(", "(", "x", ")", ")"}, {"=", "=", "="}, {"-a"},
+		{"x", "-a"}, {" 12 ", "-eq", "12"}, {"1", "-eq"}, {"-t", "x"},
+	} {
+		add("", append([]string{"test"}, e...)...)
+		add("", append(append([]string{"["}, e...), "]")...)
+	}
+	add("", "[", "a")
 
 	diffs := 0
 	for _, tc := range cases {

@@ -131,12 +131,16 @@ func (t *tester) primary() bool {
 		v := t.or()
 		if t.peek() != ")" {
 			if t.err == "" {
-				t.err = "missing )"
+				t.err = "closing paren expected"
 			}
 			return false
 		}
 		t.pos++
 		return v
+	}
+	if t.pos+2 == len(t.args) && isBinary(t.args[t.pos+1]) {
+		t.err = t.args[t.pos+1] + ": argument expected"
+		return false
 	}
 	if t.pos+2 < len(t.args) && isBinary(t.args[t.pos+1]) {
 		v := t.binary(a, t.args[t.pos+1], t.args[t.pos+2])
@@ -173,7 +177,7 @@ func (t *tester) unary(op, a string) bool {
 	case "-t":
 		fd, err := strconv.Atoi(a)
 		if err != nil {
-			t.err = "invalid number '" + a + "'"
+			t.err = a + ": bad number"
 			return false
 		}
 		switch fd {
@@ -251,9 +255,9 @@ func (t *tester) binary(a, op, b string) bool {
 		fb, eb := os.Stat(t.c.Path(b))
 		switch op {
 		case "-nt":
-			return ea == nil && (eb != nil || fa.ModTime().After(fb.ModTime()))
+			return ea == nil && eb == nil && fa.ModTime().After(fb.ModTime())
 		case "-ot":
-			return eb == nil && (ea != nil || fa.ModTime().Before(fb.ModTime()))
+			return ea == nil && eb == nil && fa.ModTime().Before(fb.ModTime())
 		}
 		return ea == nil && eb == nil && os.SameFile(fa, fb)
 	}
@@ -281,7 +285,7 @@ func (t *tester) num(s string) (int64, bool) {
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {
 		if t.err == "" {
-			t.err = "invalid number '" + s + "'"
+			t.err = s + ": bad number"
 		}
 		return 0, false
 	}

@@ -56,6 +56,28 @@ type shell struct {
 	c      *applet.Ctx
 	lookup LookupFunc
 	name   string // for error messages, like busybox's "sh"
+	runner *interp.Runner
+}
+
+// asBuiltin are the interpreter builtins replaced by moobox's applets, run
+// in-process whatever MOOBOX_NOINPROC says, as busybox ash's builtins are
+// its applets: the interpreter's own lack printf's %g, %*d and more.
+var asBuiltin = map[string]bool{"echo": true, "printf": true, "test": true, "[": true}
+
+// builtinMark prefixes a command name the call handler routed to an
+// applet; no real command name contains a NUL.
+const builtinMark = "\x00"
+
+// callHandler routes echo, printf, test and [ to the applets unless a
+// shell function of that name exists.
+func (s *shell) callHandler(ctx context.Context, args []string) ([]string, error) {
+	if asBuiltin[args[0]] && s.lookup != nil && (s.runner == nil || s.runner.Funcs[args[0]] == nil) {
+		if _, ok := s.lookup(args[0]); ok {
+			out := append([]string{builtinMark + args[0]}, args[1:]...)
+			return out, nil
+		}
+	}
+	return args, nil
 }
 
 // Main runs the sh applet.
@@ -151,13 +173,16 @@ func (s *shell) newRunner(stdin io.Reader, params, args []string) (*interp.Runne
 		env = append(env[:len(env):len(env)], "PATH=/sbin:/usr/sbin:/bin:/usr/bin")
 	}
 	p := append(append(params[:len(params):len(params)], "--"), args...)
-	return interp.New(
+	r, err := interp.New(
 		interp.StdIO(stdin, s.c.Stdout, s.c.Stderr),
 		interp.Env(expand.ListEnviron(env...)),
 		interp.Dir(s.c.Dir),
 		interp.ExecHandlers(s.execMiddleware),
+		interp.CallHandler(s.callHandler),
 		interp.Params(p...),
 	)
+	s.runner = r
+	return r, err
 }
 
 // runString runs a whole script (sh -c or sh FILE) as one file, so $0,
@@ -266,6 +291,12 @@ func (s *shell) execMiddleware(next interp.ExecHandlerFunc) interp.ExecHandlerFu
 	return func(ctx context.Context, args []string) error {
 		hc := interp.HandlerCtx(ctx)
 		name := args[0]
+		if strings.HasPrefix(name, builtinMark) {
+			name = name[len(builtinMark):]
+			if f, ok := s.lookup(name); ok {
+				return s.runApplet(ctx, hc, f, append([]string{name}, args[1:]...))
+			}
+		}
 		if !strings.Contains(name, "/") && s.lookup != nil && !noInProc(hc.Env) {
 			if f, ok := s.lookup(name); ok {
 				return s.runApplet(ctx, hc, f, args)
