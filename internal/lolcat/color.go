@@ -40,7 +40,18 @@ const nearIntEps = 1e-9
 func channel(a float64) uint8 {
 	s := math.Sin(a)
 	v := float64(s*127) + 128
-	if d := v - math.Round(v); d < nearIntEps && d > -nearIntEps {
+	if r := math.Round(v); v-r < nearIntEps && v-r > -nearIntEps {
+		// Near the trough and the peak v approaches the integer
+		// quadratically, so these cases are far more common than the
+		// rest; neither needs the exact sin. v >= 1 always, so near 1
+		// the answer is 1; near 255 it is 255 only for s within a few ulp
+		// of 1 (s = 1 - 2^-53 still rounds v up to 255).
+		switch {
+		case r == 1:
+			return 1
+		case r == 255 && s < 1-1e-14:
+			return 254
+		}
 		s = sinExact(a)
 		v = float64(s*127) + 128
 	}
@@ -71,10 +82,10 @@ func sinExact(a float64) float64 {
 		prec = 256 + uint(-exp)
 	}
 	pi := machinPi(prec + 64)
-	halfPi := new(big.Float).SetPrec(prec + 64).Quo(pi, big.NewFloat(2))
+	halfPi := new(big.Float).SetPrec(prec+64).Quo(pi, big.NewFloat(2))
 	x := new(big.Float).SetPrec(prec + 64).SetFloat64(a)
 	// k = round(x / (pi/2)); r = x - k*pi/2, |r| <= pi/4.
-	q := new(big.Float).SetPrec(prec + 64).Quo(x, halfPi)
+	q := new(big.Float).SetPrec(prec+64).Quo(x, halfPi)
 	if q.Sign() >= 0 {
 		q.Add(q, big.NewFloat(0.5))
 	} else {

@@ -1,0 +1,244 @@
+package lolcat
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/moobox/moobox/internal/applet"
+	"github.com/moobox/moobox/internal/testutil"
+)
+
+// run runs our lolcat in-process.
+func run(t testing.TB, dir string, stdin []byte, env []string, args ...string) (stdout, stderr []byte, status int) {
+	var o, e bytes.Buffer
+	c := &applet.Ctx{
+		Args:   append([]string{"lolcat"}, args...),
+		Stdin:  bytes.NewReader(stdin),
+		Stdout: &o,
+		Stderr: &e,
+		Env:    env,
+		Dir:    dir,
+	}
+	status = Main(c)
+	return o.Bytes(), e.Bytes(), status
+}
+
+// ruby runs /usr/games/lolcat in a UTF-8 locale.
+func ruby(t testing.TB, tool, dir string, stdin []byte, env []string, args ...string) ([]byte, []byte, int) {
+	cmd := exec.Command(tool, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin"}, env...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	status := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		status = ee.ExitCode()
+	}
+	return o.Bytes(), e.Bytes(), status
+}
+
+var incompleteRE = regexp.MustCompile("(?m)\x1b(?:[ -/]*|[\\]PX^_][^\a\x1b]*|\\[[0-?]*)$")
+
+// rubyDrops reports whether Ruby lolcat would silently lose part of the
+// input (see the package comment): a 4096-byte chunk that never becomes
+// valid UTF-8 or never stops ending in an escape sequence before EOF.
+func rubyDrops(in []byte) bool {
+	var buf []byte
+	for off := 0; off < len(in); off += chunk {
+		buf = append(buf, in[off:min(off+chunk, len(in))]...)
+		if utf8.Valid(buf) && !incompleteRE.Match(buf) {
+			buf = buf[:0]
+		}
+	}
+	return len(buf) > 0
+}
+
+// Building blocks of generated inputs: all complete, valid sequences.
+var (
+	words   = []string{"lorem", "ipsum", "dolor", "sit", "amet", "moo", "cow", "x", "", "a b", "Hello,", "world!"}
+	unicode = []string{"wörld", "日本語", "😀", "e\u0301", "Ωμέγα", "ß", "\u200b", "🇩🇪", "𝄞", "é"}
+	escapes = []string{"\x1b[0m", "\x1b[1;31m", "\x1b[38;5;200m", "\x1b[2K", "\x1b[?25l", "\x1b(B", "\x1b)0",
+		"\x1b=", "\x1b]0;title\a", "\x1b]8;;http://x\x1b\\", "\x1bPq#0\x1b\\", "\x1b[1 q", "\x1b\x1b", "\x1b#8",
+		"\x1b[", "\x1b]2;t\a", "\x1b_apc\x1b\\", "\x1b[12é"}
+	controls = []string{"\t", "\r", "\a", "\x00", "\x7f", "\t\t", " \t"}
+)
+
+// genText makes a file's content.
+func genText(r *rand.Rand) []byte {
+	var b strings.Builder
+	lines := r.IntN(12)
+	if r.IntN(8) == 0 {
+		lines = 0
+	}
+	for l := 0; l < lines; l++ {
+		n := r.IntN(20)
+		if r.IntN(12) == 0 {
+			n = 700 + r.IntN(900) // long lines cross 4096-byte chunks
+		}
+		for k := 0; k < n; k++ {
+			switch x := r.IntN(20); {
+			case x < 9:
+				b.WriteString(words[r.IntN(len(words))])
+				b.WriteByte(' ')
+			case x < 13:
+				b.WriteString(unicode[r.IntN(len(unicode))])
+			case x < 17:
+				b.WriteString(escapes[r.IntN(len(escapes))])
+				b.WriteByte('z') // never end a line in an escape
+			default:
+				b.WriteString(controls[r.IntN(len(controls))])
+			}
+		}
+		if l < lines-1 || r.IntN(3) > 0 {
+			b.WriteByte('\n')
+		}
+	}
+	return []byte(b.String())
+}
+
+// genNasty makes short inputs from an alphabet of escape fragments, to
+// exercise the parser's corners (cases where Ruby drops input are skipped).
+func genNasty(r *rand.Rand) []byte {
+	alpha := []string{"\x1b", "[", "]", "(", " ", "1", ";", "m", "\a", "a", "\t", "é", "\\", "P", "\n", "#", "?", "日"}
+	n := 1 + r.IntN(60)
+	var b strings.Builder
+	for k := 0; k < n; k++ {
+		b.WriteString(alpha[r.IntN(len(alpha))])
+	}
+	if r.IntN(2) == 0 {
+		b.WriteString("x\n")
+	}
+	return []byte(b.String())
+}
+
+func genArgs(r *rand.Rand) []string {
+	args := []string{"-f"}
+	seeds := []string{"1", "2", "7", "42", "255", "1000", "-3", "123456789", "99"}
+	args = append(args, "-S", seeds[r.IntN(len(seeds))])
+	if r.IntN(3) == 0 {
+		args = append(args, "-t")
+	}
+	if r.IntN(4) == 0 {
+		args = append(args, "-i")
+	}
+	if r.IntN(3) == 0 {
+		fs := []string{"0.1", "0.05", "0.3", "1", "2.5", "-0.2", "0.7", "1e-1"}
+		if r.IntN(2) == 0 {
+			args = append(args, "-F", fs[r.IntN(len(fs))])
+		} else {
+			args = append(args, "--freq="+fs[r.IntN(len(fs))])
+		}
+	}
+	if r.IntN(3) == 0 {
+		ps := []string{"0.5", "1", "3", "7.5", "100", "0.1", "2"}
+		args = append(args, "-p", ps[r.IntN(len(ps))])
+	}
+	return args
+}
+
+// TestDifferential compares generated cases byte for byte with Ruby.
+func TestDifferential(t *testing.T) {
+	tool := testutil.RequireTool(t, "lolcat", "lolcat")
+	const cases = 260
+	r := rand.New(rand.NewPCG(4, uint64(cases)))
+	type tc struct {
+		name  string
+		args  []string
+		files map[string][]byte
+		stdin []byte
+		env   []string
+	}
+	var all []tc
+	for i := 0; i < cases; i++ {
+		c := tc{name: fmt.Sprint(i), args: genArgs(r), files: map[string][]byte{}}
+		gen := genText
+		if i%4 == 3 {
+			gen = genNasty
+		}
+		switch k := r.IntN(4); k {
+		case 0:
+			c.stdin = gen(r)
+		default:
+			for j := 0; j < k; j++ {
+				name := fmt.Sprintf("f%d", j)
+				c.files[name] = gen(r)
+				c.args = append(c.args, name)
+			}
+			if r.IntN(4) == 0 {
+				c.stdin = gen(r)
+				c.args = append(c.args, "-")
+			}
+		}
+		if r.IntN(10) == 0 {
+			c.env = []string{"COLORTERM=truecolor"}
+		}
+		drops := rubyDrops(c.stdin)
+		for _, f := range c.files {
+			drops = drops || rubyDrops(f)
+		}
+		if drops {
+			continue
+		}
+		all = append(all, c)
+	}
+	// Fixed cases for the chunk logic: a line exactly at, around and
+	// across 4096-byte boundaries, with multi-byte characters and escape
+	// sequences straddling them, and several pieces per line.
+	for _, n := range []int{4095, 4096, 4097, 8193} {
+		for _, fill := range []string{"a", "é", "日", "😀", "\x1b[1mq", "\x1b]0;t\ab", "\t"} {
+			var b bytes.Buffer
+			for b.Len() < n {
+				b.WriteString(fill)
+			}
+			b.WriteString("\nnext line\n")
+			all = append(all, tc{name: fmt.Sprintf("chunk%d_%q", n, fill), args: []string{"-f", "-S", "9", "f0"},
+				files: map[string][]byte{"f0": b.Bytes()}})
+		}
+	}
+	all = append(all,
+		tc{name: "empty", args: []string{"-f", "-S", "5"}, stdin: nil},
+		tc{name: "emptyfiles", args: []string{"-f", "-S", "5", "f0", "-", "f0"}, files: map[string][]byte{"f0": nil}},
+		tc{name: "noeol-then-file", args: []string{"-f", "-S", "5", "f0", "f1"},
+			files: map[string][]byte{"f0": []byte("abc"), "f1": []byte("x\ny\nz\n")}},
+		tc{name: "colorterm24", args: []string{"-f", "-S", "5"}, stdin: []byte("hello\n"), env: []string{"COLORTERM=24bit"}},
+		tc{name: "cluster", args: []string{"-fti", "-S", "17", "--spread", "2"}, stdin: []byte("hello\tworld\n")},
+		tc{name: "options-after-files", args: []string{"f0", "-f", "--seed=3", "-F", "0.5"}, files: map[string][]byte{"f0": []byte("x y z\n")}},
+		tc{name: "dashdash", args: []string{"-f", "-S", "3", "--", "-p"}, files: map[string][]byte{"-p": []byte("file named -p\n")}},
+	)
+	for _, c := range all {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			for name, data := range c.files {
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, wantErr, wantSt := ruby(t, tool, dir, c.stdin, c.env, c.args...)
+			got, gotErr, gotSt := run(t, dir, c.stdin, c.env, c.args...)
+			if !bytes.Equal(got, want) || gotSt != wantSt || !bytes.Equal(gotErr, wantErr) {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Errorf("args %q files %q stdin %q\nstatus %d want %d, stderr %q want %q\nfirst difference at byte %d of %d/%d:\n got %q\nwant %q",
+					c.args, c.files, c.stdin, gotSt, wantSt, gotErr, wantErr, i, len(got), len(want),
+					got[max(0, i-40):min(len(got), i+60)], want[max(0, i-40):min(len(want), i+60)])
+			}
+		})
+	}
+}

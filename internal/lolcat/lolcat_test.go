@@ -1,0 +1,419 @@
+package lolcat
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/moobox/moobox/internal/applet"
+	"github.com/moobox/moobox/internal/testutil"
+)
+
+// TestTableMatchesExact proves the lookup tables never disagree with the
+// exact computation: millions of positions, drawn like real runs (line
+// offsets, unit indices, the usual and odd spreads and frequencies) and
+// uniformly over the whole table range.
+func TestTableMatchesExact(t *testing.T) {
+	ph := newPhases()
+	t256 := table256(ph)
+	tRGB := channelTable(ph, levelsTrue())
+	r := rand.New(rand.NewPCG(1, 2))
+	samples := 3_000_000
+	if testing.Short() {
+		samples = 300_000
+	}
+	safe := 0
+	for k := 0; k < samples; k++ {
+		var tt float64
+		switch k % 3 {
+		case 0: // realistic: offset + i/spread, times freq
+			freqs := []float64{0.1, 0.3, 0.05, 1, 2.5, -0.2, r.Float64() * 3}
+			spreads := []float64{3, 8, 1, 0.5, 7.5, 100, 0.1 + r.Float64()*10}
+			x := float64(r.IntN(100000)-50) + float64(r.IntN(20000))/spreads[r.IntN(len(spreads))]
+			tt = float64(freqs[r.IntN(len(freqs))] * x)
+		case 1: // anywhere in the table's range
+			tt = (r.Float64()*2 - 1) * tabLimit
+		default: // near the breakpoints themselves
+			lv := float64(2 + r.IntN(254))
+			th := math.Asin((lv - 128) / 127)
+			if r.IntN(2) == 0 {
+				th = math.Pi - th
+			}
+			ph3 := []float64{0, ph.g, ph.b}[r.IntN(3)]
+			tt = th - ph3 + 2*math.Pi*float64(r.IntN(1000)-500) + (r.Float64()-0.5)*1e-4
+		}
+		bin, ok := binOf(tt)
+		if !ok {
+			continue
+		}
+		er, eg, eb := channel(tt), channel(float64(tt+ph.g)), channel(float64(tt+ph.b))
+		if e := tRGB[bin]; e&unsafeBit == 0 {
+			safe++
+			if uint8(e) != er || uint8(e>>8) != eg || uint8(e>>16) != eb {
+				t.Fatalf("t=%v bin %d: table %d,%d,%d exact %d,%d,%d", tt, bin, uint8(e), uint8(e>>8), uint8(e>>16), er, eg, eb)
+			}
+		}
+		if v := t256[bin]; v != 0 && v != index256(er, eg, eb) {
+			t.Fatalf("t=%v bin %d: table256 %d exact %d", tt, bin, v, index256(er, eg, eb))
+		}
+	}
+	if safe < samples/2 {
+		t.Fatalf("only %d of %d samples hit safe bins", safe, samples)
+	}
+}
+
+// TestSinMatchesRuby checks the exact path against Ruby's Math.sin on
+// angles chosen so sin*127+128 lands within a few ulp of an integer,
+// where a last-bit difference would change a channel.
+func TestSinMatchesRuby(t *testing.T) {
+	rb := testutil.RequireTool(t, "ruby", "ruby")
+	r := rand.New(rand.NewPCG(3, 4))
+	var in bytes.Buffer
+	var as []float64
+	for k := 0; k < 20000; k++ {
+		lv := float64(1 + r.IntN(255))
+		th := math.Asin((lv - 128) / 127)
+		if r.IntN(2) == 0 {
+			th = math.Pi - th
+		}
+		a := th + 2*math.Pi*float64(r.IntN(2000)-1000)
+		// Walk a few ulps either way.
+		for s := r.IntN(9) - 4; s != 0; {
+			if s > 0 {
+				a = math.Nextafter(a, math.Inf(1))
+				s--
+			} else {
+				a = math.Nextafter(a, math.Inf(-1))
+				s++
+			}
+		}
+		as = append(as, a)
+		in.WriteString(strconv.FormatFloat(a, 'g', 17, 64) + "\n")
+	}
+	cmd := exec.Command(rb, "-e", `STDIN.each_line { |l| puts((Math.sin(l.to_f) * 127 + 128).to_i) }`)
+	cmd.Stdin = &in
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) != len(as) {
+		t.Fatalf("ruby gave %d lines for %d angles", len(lines), len(as))
+	}
+	bad := 0
+	for k, a := range as {
+		want, _ := strconv.Atoi(lines[k])
+		if got := channel(a); int(got) != want {
+			bad++
+			if bad < 10 {
+				t.Errorf("a=%v: channel %d, ruby %d", a, got, want)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d differ", bad, len(as))
+	}
+}
+
+// The reference model: Ruby's line regex, applied with Go's regexp (which
+// picks the match a backtracking engine would) the way String#scan does.
+var lineRE = regexp.MustCompile("(?s)^((?:\x1b(?:[ -/]+.|[\\]PX^_][^\a\x1b]*|\\[[0-?]*.|.))*)(.?)")
+
+func refLine(p *painter, line []byte) {
+	line = bytes.ReplaceAll(line, []byte("\t"), []byte("        "))
+	i := 0
+	for pos := 0; ; {
+		m := lineRE.FindSubmatchIndex(line[pos:])
+		p.write(line[pos+m[2] : pos+m[3]])
+		p.colour(i)
+		p.write(line[pos+m[4] : pos+m[5]])
+		p.write(p.rst[:5])
+		i++
+		if m[1] == 0 {
+			break
+		}
+		pos += m[1]
+	}
+	p.i = i
+}
+
+// refPaint paints input without chunk effects with the reference model.
+func refPaint(in []byte, seed float64, truecolor bool) []byte {
+	var out bytes.Buffer
+	p := newPainter(&out, 0.1, 3, truecolor, false)
+	p.initEsc()
+	p.os = seed
+	lines := bytes.SplitAfter(in, []byte("\n"))
+	for _, l := range lines {
+		if len(l) == 0 {
+			continue
+		}
+		p.os++
+		chomped := l[len(l)-1] == '\n'
+		refLine(p, bytes.TrimSuffix(l, []byte("\n")))
+		p.bookkeeping(chomped)
+		if chomped {
+			p.writeByte('\n')
+		}
+	}
+	p.flush()
+	return out.Bytes()
+}
+
+func paint(in []byte, seed float64, truecolor bool, reads int) []byte {
+	var out bytes.Buffer
+	p := newPainter(&out, 0.1, 3, truecolor, false)
+	p.initEsc()
+	p.startFile(seed)
+	// Feed in uneven pieces: the state machine must not care.
+	for len(in) > 0 {
+		n := min(len(in), 1+int(uint(reads)%7))
+		reads = reads*31 + 7
+		p.feed(in[:n])
+		in = in[n:]
+	}
+	p.finish()
+	p.flush()
+	return out.Bytes()
+}
+
+// subsequence reports whether every byte of in (tabs expanded) appears in
+// out in order: nothing is lost.
+func subsequence(in, out []byte) bool {
+	in = bytes.ReplaceAll(in, []byte("\t"), []byte("        "))
+	j := 0
+	for _, c := range out {
+		if j < len(in) && in[j] == c {
+			j++
+		}
+	}
+	return j == len(in)
+}
+
+func FuzzEscapes(f *testing.F) {
+	for _, s := range []string{"", "a", "\x1b", "\x1b[", "\x1b[1;2", "\x1b[1m", "\x1b]0;t\a", "\x1b]0;t\x1b\\",
+		"\x1b(B", "\x1b((", "\x1b\x1b[", "\x1b[1 q", "a\tb", "\x1b\t", "\x1b[1\tx", "é\x1b日", "\xff\xfe", "\xe2\x82",
+		"\x1b\xe2\x82\xac", "\x1b[\xf0\x9f\x98\x80", "\x1bP\n", "line\n\x1b\nx"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 4000 {
+			in = in[:4000] // keep clear of chunk effects
+		}
+		got := paint(in, 5, len(in)%2 == 0, len(in))
+		if !subsequence(in, got) {
+			t.Fatalf("input lost: %q -> %q", in, got)
+		}
+		if utf8.Valid(in) {
+			want := refPaint(in, 5, len(in)%2 == 0)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%q:\n got %q\nwant %q", in, got, want)
+			}
+		}
+	})
+}
+
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(b []byte) (int, error) {
+	if w.n -= len(b); w.n < 0 {
+		return 0, errors.New("broken pipe")
+	}
+	return len(b), nil
+}
+
+func bigInput(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "line %d: the quick brown fox jumps over the lazy dog\n", i)
+	}
+	return b.Bytes()
+}
+
+// TestClosedStdout: a reader that goes away stops lolcat quietly.
+func TestClosedStdout(t *testing.T) {
+	in := bigInput(1 << 20)
+	var e bytes.Buffer
+	c := &applet.Ctx{Args: []string{"lolcat", "-f", "-S", "1"}, Stdin: bytes.NewReader(in),
+		Stdout: &failWriter{n: 100000}, Stderr: &e}
+	if st := Main(c); st != 1 || e.Len() != 0 {
+		t.Fatalf("status %d stderr %q", st, e.String())
+	}
+	// And with a real pipe whose reader reads one line and closes.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	go func() {
+		c := &applet.Ctx{Args: []string{"lolcat", "-f"}, Stdin: bytes.NewReader(in), Stdout: pw, Stderr: &e}
+		done <- Main(c)
+		pw.Close()
+	}()
+	line, _ := bufio.NewReader(pr).ReadString('\n')
+	pr.Close()
+	if st := <-done; st != 1 || e.Len() != 0 || !strings.Contains(line, "q") {
+		t.Fatalf("status %d stderr %q line %q", st, e.String(), line)
+	}
+}
+
+// notifyWriter signals every write.
+type notifyWriter struct {
+	bytes.Buffer
+	ch chan struct{}
+}
+
+func (w *notifyWriter) Write(b []byte) (int, error) {
+	n, err := w.Buffer.Write(b)
+	w.ch <- struct{}{}
+	return n, err
+}
+
+// TestStreaming: the first line is painted before the input ends.
+func TestStreaming(t *testing.T) {
+	pr, pw := io.Pipe()
+	w := &notifyWriter{ch: make(chan struct{}, 100)}
+	done := make(chan int)
+	go func() {
+		done <- Main(&applet.Ctx{Args: []string{"lolcat", "-f", "-S", "1"}, Stdin: pr, Stdout: w, Stderr: io.Discard})
+	}()
+	pw.Write([]byte("first line\n"))
+	select {
+	case <-w.ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no output before the input ended")
+	}
+	pw.Close()
+	<-done
+	if !strings.Contains(w.String(), "m\x1b[39m\n") {
+		t.Fatalf("output %q", w.String())
+	}
+}
+
+// infinite line generator.
+type lineReader struct{ left int }
+
+func (r *lineReader) Read(b []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := min(len(b), r.left)
+	for i := range b[:n] {
+		b[i] = "abcdefgh日"[i%8]
+	}
+	r.left -= n
+	return n, nil
+}
+
+// TestConstantMemory paints a 64 MB line without a newline: memory must
+// not grow with it.
+func TestConstantMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	Main(&applet.Ctx{Args: []string{"lolcat", "-f", "-S", "1"}, Stdin: &lineReader{left: 64 << 20}, Stdout: io.Discard, Stderr: io.Discard})
+	runtime.ReadMemStats(&m1)
+	if d := m1.TotalAlloc - m0.TotalAlloc; d > 4<<20 {
+		t.Fatalf("allocated %d bytes for a 64 MB line", d)
+	}
+}
+
+// TestWide: --wide advances by display columns.
+func TestWide(t *testing.T) {
+	out, _, _ := run(t, "", []byte("日本a\u0301b\n"), nil, "-f", "-S", "1", "-t", "--wide", "-F", "1", "-p", "1")
+	re := regexp.MustCompile(`\x1b\[38;2;(\d+);(\d+);(\d+)m`)
+	ms := re.FindAllSubmatch(out, -1)
+	p := newPainter(io.Discard, 1, 1, true, false)
+	p.os = 2
+	// 日 at column 0, 本 at 2, a at 4, the combining accent with a, b at 5,
+	// the line end at 6.
+	cols := []int{0, 2, 4, 4, 5, 6}
+	if len(ms) != len(cols) {
+		t.Fatalf("%d units: %q", len(ms), out)
+	}
+	for k, col := range cols {
+		r, g, b := p.rgb(col)
+		if want := fmt.Sprintf("%d;%d;%d", r, g, b); string(bytes.Join(ms[k][1:], []byte(";"))) != want {
+			t.Errorf("unit %d: %s want column %d (%s)", k, ms[k][0], col, want)
+		}
+	}
+	// Without --wide the same input has one unit per character.
+	out, _, _ = run(t, "", []byte("日本a\u0301b\n"), nil, "-f", "-S", "1", "-t")
+	if n := len(re.FindAll(out, -1)); n != 6 {
+		t.Fatalf("%d units without --wide", n)
+	}
+}
+
+// TestNearest: --nearest changes 256-colour indices, only when asked.
+func TestNearest(t *testing.T) {
+	in := bigInput(2000)
+	a, _, _ := run(t, "", in, nil, "-f", "-S", "4")
+	b, _, _ := run(t, "", in, nil, "-f", "-S", "4", "--nearest")
+	if bytes.Equal(a, b) || len(a) == 0 {
+		t.Fatal("--nearest made no difference")
+	}
+	strip := regexp.MustCompile(`\x1b\[[0-9;]*m`)
+	if !bytes.Equal(strip.ReplaceAll(a, nil), strip.ReplaceAll(b, nil)) {
+		t.Fatal("--nearest changed the text")
+	}
+	if r, g, b := xtermRGB(196); r != 255 || g != 0 || b != 0 {
+		t.Fatal("palette")
+	}
+}
+
+// TestCLI compares options, help, version and errors with Ruby.
+func TestCLI(t *testing.T) {
+	tool := testutil.RequireTool(t, "lolcat", "lolcat")
+	strip := regexp.MustCompile(`\x1b\[[0-9;]*m`)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), []byte("file\n"), 0o644)
+	for _, args := range [][]string{
+		{"-v"}, {"--version"}, {"-h"}, {"--help"}, {"-h", "--bogus"}, {"--bogus"}, {"-x"}, {"-S", "abc"},
+		{"-p", "0.01"}, {"-d", "0"}, {"-s", "0.05"}, {"-d", "2.5"}, {"-F", "1."}, {"-p", "1", "-p", "2"},
+		{"---x"}, {"-S", "1_0", "-f"}, {"--no-force", "-S", "3"}, {"-S", "-4", "-f", "f"}, {"f"},
+		{"-f", "-S", "2", "-F", ".5e1", "f"}, {"--seed", "8", "-f", "-", "f"}, {"-S"}, {"-fS", "3"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			in := []byte("in\n")
+			want, wantErr, wantSt := ruby(t, tool, dir, in, nil, args...)
+			got, gotErr, gotSt := run(t, dir, in, nil, args...)
+			if args[0] == "-h" || args[0] == "--help" || !bytes.Contains(args2(args), []byte("-S")) {
+				want, got = strip.ReplaceAll(want, nil), strip.ReplaceAll(got, nil)
+			}
+			if !bytes.Equal(got, want) || !bytes.Equal(gotErr, wantErr) || gotSt != wantSt {
+				t.Errorf("got %d %q %q\nwant %d %q %q", gotSt, got, gotErr, wantSt, want, wantErr)
+			}
+		})
+	}
+	// Unreadable files: the same message (on stderr, not stdout), and the
+	// remaining files are still processed.
+	out, errOut, st := run(t, dir, nil, nil, "missing", "f", dir)
+	want := "lolcat: missing: No such file or directory\nlolcat: " + dir + ": Is a directory\n"
+	if string(out) != "file\n" || string(errOut) != want || st != 1 {
+		t.Fatalf("got %d %q %q", st, out, errOut)
+	}
+	rOut, _, rSt := ruby(t, tool, dir, nil, nil, "missing")
+	if string(rOut) != "lolcat: missing: No such file or directory\n" || rSt != 1 {
+		t.Fatalf("ruby: %d %q", rSt, rOut)
+	}
+}
+
+func args2(a []string) []byte { return []byte(strings.Join(a, " ")) }
