@@ -121,7 +121,7 @@ func (s *shell) interactive(tty *os.File, params, args []string) int {
 			if syntax.IsIncomplete(perr) {
 				continue
 			}
-			fmt.Fprintf(s.c.Stderr, "%s: %v\n", s.name, perr)
+			fmt.Fprintf(s.c.Stderr, "%s: %s\n", s.name, parseErrorText(perr))
 			pending.Reset()
 			rc = 2
 			continue

@@ -71,6 +71,9 @@ const builtinMark = "\x00"
 // callHandler routes echo, printf, test and [ to the applets unless a
 // shell function of that name exists.
 func (s *shell) callHandler(ctx context.Context, args []string) ([]string, error) {
+	if ownBuiltins[args[0]] != nil && (s.runner == nil || s.runner.Funcs[args[0]] == nil) {
+		return append([]string{builtinMark + args[0]}, args[1:]...), nil
+	}
 	if asBuiltin[args[0]] && s.lookup != nil && (s.runner == nil || s.runner.Funcs[args[0]] == nil) {
 		if _, ok := s.lookup(args[0]); ok {
 			out := append([]string{builtinMark + args[0]}, args[1:]...)
@@ -190,7 +193,7 @@ func (s *shell) newRunner(stdin io.Reader, params, args []string) (*interp.Runne
 func (s *shell) runString(src, arg0 string, params, args []string) int {
 	f, err := syntax.NewParser().Parse(strings.NewReader(src), arg0)
 	if err != nil {
-		fmt.Fprintf(s.c.Stderr, "%s: %v\n", s.name, err)
+		fmt.Fprintf(s.c.Stderr, "%s: %s\n", s.name, parseErrorText(err))
 		return 2
 	}
 	r, err := s.newRunner(s.c.Stdin, params, args)
@@ -249,7 +252,7 @@ func (s *shell) runStdin(params, args []string) int {
 		return true
 	})
 	if perr != nil {
-		fmt.Fprintf(s.c.Stderr, "%s: %v\n", s.name, perr)
+		fmt.Fprintf(s.c.Stderr, "%s: %s\n", s.name, parseErrorText(perr))
 		return 2
 	}
 	if !r.Exited() {
@@ -293,6 +296,9 @@ func (s *shell) execMiddleware(next interp.ExecHandlerFunc) interp.ExecHandlerFu
 		name := args[0]
 		if strings.HasPrefix(name, builtinMark) {
 			name = name[len(builtinMark):]
+			if b := ownBuiltins[name]; b != nil {
+				return s.runOwnBuiltin(ctx, hc, b, append([]string{name}, args[1:]...))
+			}
 			if f, ok := s.lookup(name); ok {
 				return s.runApplet(ctx, hc, f, append([]string{name}, args[1:]...))
 			}
