@@ -287,7 +287,7 @@ func StrfileMain(c *applet.Ctx) int {
 		fmt.Fprintln(c.Stderr, "strfile [-iorsx] [-c char] sourcefile [datafile]")
 		return 1
 	}
-	opts, args, ok := getopt(c.Name(), c.Args[1:], "c:iorsx", c.Stderr)
+	opts, args, ok := getopt(c.Args[0], c.Args[1:], "c:iorsx", c.Stderr)
 	if !ok {
 		return usage()
 	}

@@ -1,0 +1,254 @@
+package fortune
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// fortune-mod matches -m patterns with glibc's re_comp, whose syntax is
+// GNU Emacs style (re_syntax_options 0) with ^ and $ anchoring at every
+// line: \( \) group, \| alternates, * + ? repeat (literal at the start of
+// a pattern, a group or a branch), { } | ( ) are plain characters, . does
+// not match a newline, [...] has no classes or escapes, and \w \W \s \S
+// \b \B \< \> \` \' are GNU operators. Matching is bytewise (fortune
+// compiles the pattern before setlocale). translatePattern rewrites such a
+// pattern as a Go regexp over text whose bytes are runes U+0000-U+00FF.
+//
+// Known differences: back-references (\1-\9) are refused; \< and \> are
+// taken as \b (a word boundary either side).
+
+var errBackref = errors.New("back-references are not supported")
+
+type reFrame struct {
+	branches [][]reItem
+}
+
+type reItem struct {
+	s        string
+	repeated bool // ends with a repetition operator
+	anchor   bool // a ^ anchor: an operator after it is literal
+}
+
+func byteLit(c byte) string {
+	if c < 0x80 && (c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == ' ' || c == '_') {
+		return string(c)
+	}
+	return fmt.Sprintf(`\x{%x}`, c)
+}
+
+func translatePattern(pat []byte) (string, error) {
+	stack := []*reFrame{{branches: [][]reItem{nil}}}
+	cur := func() *[]reItem {
+		f := stack[len(stack)-1]
+		return &f.branches[len(f.branches)-1]
+	}
+	// atStart: at the start of the pattern, a group or a branch.
+	atStart := func() bool {
+		b := *cur()
+		return len(b) == 0 || (len(b) == 1 && b[0].anchor)
+	}
+	add := func(s string) { *cur() = append(*cur(), reItem{s: s}) }
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch c {
+		case '^':
+			if len(*cur()) == 0 {
+				*cur() = append(*cur(), reItem{s: "^", anchor: true})
+			} else {
+				add(`\^`)
+			}
+		case '$':
+			rest := pat[i+1:]
+			if len(rest) == 0 || len(rest) >= 2 && rest[0] == '\\' && (rest[1] == ')' || rest[1] == '|') {
+				add("$")
+			} else {
+				add(`\$`)
+			}
+		case '*', '+', '?':
+			if atStart() {
+				add(byteLit(c))
+				continue
+			}
+			b := *cur()
+			last := &b[len(b)-1]
+			if last.repeated {
+				last.s = "(?:" + last.s + ")" + string(c)
+			} else {
+				last.s += string(c)
+			}
+			last.repeated = true
+		case '.':
+			add(".")
+		case '[':
+			s, n, err := translateBracket(pat[i:])
+			if err != nil {
+				return "", err
+			}
+			add(s)
+			i += n - 1
+		case '\\':
+			if i+1 >= len(pat) {
+				return "", errors.New("trailing backslash")
+			}
+			i++
+			e := pat[i]
+			switch e {
+			case '(':
+				stack = append(stack, &reFrame{branches: [][]reItem{nil}})
+			case ')':
+				if len(stack) == 1 {
+					return "", errors.New("unmatched \\)")
+				}
+				f := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				add("(" + joinBranches(f) + ")")
+			case '|':
+				f := stack[len(stack)-1]
+				f.branches = append(f.branches, nil)
+			case '1', '2', '3', '4', '5', '6', '7', '8', '9':
+				return "", errBackref
+			case 'w':
+				add(`[0-9A-Za-z_]`)
+			case 'W':
+				add(`[^0-9A-Za-z_]`)
+			case 's':
+				add(`[\t\n\v\f\r ]`)
+			case 'S':
+				add(`[^\t\n\v\f\r ]`)
+			case 'b', '<', '>':
+				add(`\b`)
+			case 'B':
+				add(`\B`)
+			case '`':
+				add(`\A`)
+			case '\'':
+				add(`\z`)
+			default:
+				add(byteLit(e))
+			}
+		default:
+			add(byteLit(c))
+		}
+	}
+	if len(stack) != 1 {
+		return "", errors.New("unmatched \\(")
+	}
+	return "(?m)" + joinBranches(stack[0]), nil
+}
+
+func joinBranches(f *reFrame) string {
+	var sb strings.Builder
+	for i, b := range f.branches {
+		if i > 0 {
+			sb.WriteByte('|')
+		}
+		for _, it := range b {
+			sb.WriteString(it.s)
+		}
+	}
+	return sb.String()
+}
+
+// translateBracket converts a [...] list starting at p[0]; it returns the
+// Go class and how many pattern bytes it used.
+func translateBracket(p []byte) (string, int, error) {
+	i := 1
+	neg := false
+	if i < len(p) && p[i] == '^' {
+		neg = true
+		i++
+	}
+	var items []string
+	first := true
+	for {
+		if i >= len(p) {
+			return "", 0, errors.New("unmatched [ or [^")
+		}
+		c := p[i]
+		if c == ']' && !first {
+			i++
+			break
+		}
+		first = false
+		if i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']' {
+			lo, hi := c, p[i+2]
+			if lo <= hi {
+				items = append(items, byteLit(lo)+"-"+byteLit(hi))
+			}
+			i += 3
+			continue
+		}
+		items = append(items, byteLit(c))
+		i++
+	}
+	if len(items) == 0 {
+		if neg {
+			return `[\x{0}-\x{10FFFF}]`, i, nil
+		}
+		return `[^\x{0}-\x{10FFFF}]`, i, nil
+	}
+	s := "["
+	if neg {
+		s += "^"
+	}
+	return s + strings.Join(items, "") + "]", i, nil
+}
+
+// convPat is fortune's -i: every ASCII letter x becomes [xX] before the
+// pattern is compiled (so it also rewrites letters after a backslash or
+// inside brackets, as fortune does).
+func convPat(p []byte) []byte {
+	var out []byte
+	for _, c := range p {
+		switch {
+		case c >= 'a' && c <= 'z':
+			out = append(out, '[', c, c-'a'+'A', ']')
+		case c >= 'A' && c <= 'Z':
+			out = append(out, '[', c, c-'A'+'a', ']')
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// byteMatcher matches a translated pattern against raw bytes.
+type byteMatcher struct {
+	re *regexp.Regexp
+}
+
+func compilePattern(pat []byte) (*byteMatcher, error) {
+	s, err := translatePattern(pat)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	return &byteMatcher{re: re}, nil
+}
+
+// match reports whether text (up to its first NUL, as a C string) matches.
+func (m *byteMatcher) match(text []byte) bool {
+	text = text[:cstrlen(text)]
+	ascii := true
+	for _, c := range text {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return m.re.Match(text)
+	}
+	// Bytes above 0x7f become the runes U+0080-U+00FF, so . and [^...]
+	// match one byte, as glibc's regex does in the C locale.
+	r := make([]rune, len(text))
+	for i, c := range text {
+		r[i] = rune(c)
+	}
+	return m.re.MatchString(string(r))
+}
