@@ -143,6 +143,9 @@ func genArgs(r *rand.Rand) []string {
 			args = append(args, "--freq="+fs[r.IntN(len(fs))])
 		}
 	}
+	if r.IntN(12) == 0 {
+		args = append(args, "-a", "-d", "2", "-s", "1000") // 1 ms frames
+	}
 	if r.IntN(3) == 0 {
 		ps := []string{"0.5", "1", "3", "7.5", "100", "0.1", "2"}
 		args = append(args, "-p", ps[r.IntN(len(ps))])
@@ -153,7 +156,7 @@ func genArgs(r *rand.Rand) []string {
 // TestDifferential compares generated cases byte for byte with Ruby.
 func TestDifferential(t *testing.T) {
 	tool := testutil.RequireTool(t, "lolcat", "lolcat")
-	const cases = 260
+	const cases = 200
 	r := rand.New(rand.NewPCG(4, uint64(cases)))
 	type tc struct {
 		name  string
@@ -219,6 +222,13 @@ func TestDifferential(t *testing.T) {
 		tc{name: "options-after-files", args: []string{"f0", "-f", "--seed=3", "-F", "0.5"}, files: map[string][]byte{"f0": []byte("x y z\n")}},
 		tc{name: "dashdash", args: []string{"-f", "-S", "3", "--", "-p"}, files: map[string][]byte{"-p": []byte("file named -p\n")}},
 	)
+	// Inputs big enough for the lookup tables to take over (they are built
+	// after 32768 units).
+	big := bigInput(50000)
+	for k, a := range [][]string{{}, {"-t"}, {"-t", "-i", "-F", "0.3"}, {"-i", "-p", "1"}} {
+		all = append(all, tc{name: fmt.Sprint("big", k), args: append([]string{"-f", "-S", "77", "f0"}, a...),
+			files: map[string][]byte{"f0": big}})
+	}
 	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

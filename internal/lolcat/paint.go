@@ -60,9 +60,12 @@ type painter struct {
 	nearest      bool
 	ph           phases
 
-	tab256 []uint8
-	tabRGB []uint32
-	units  int
+	tab256  []uint8
+	tabRGB  []uint32
+	tabTrue []uint16   // bin -> index into trueEsc, 0 = unsafe
+	trueEsc [][24]byte // escape strings of the rainbow's RGB triples
+	trueLen []uint8
+	units   int
 
 	pre    [256][16]byte // colour escape per xterm index
 	preLen [256]uint8
@@ -194,6 +197,7 @@ func (p *painter) maybeTables() {
 	if p.truecolor {
 		if p.tabRGB == nil {
 			p.tabRGB = channelTable(p.ph, levelsTrue())
+			p.buildTrueEsc()
 		}
 	} else if p.tab256 == nil && !p.nearest {
 		p.tab256 = table256(p.ph)
@@ -327,7 +331,7 @@ func (p *painter) text(s []byte) {
 // ascii paints a run of single-byte characters: the hot loop.
 func (p *painter) ascii(s []byte) {
 	p.maybeTables()
-	if p.wide || p.nearest || (p.truecolor && p.tabRGB == nil) || (!p.truecolor && p.tab256 == nil) {
+	if p.wide || p.nearest || (p.truecolor && p.tabTrue == nil) || (!p.truecolor && p.tab256 == nil) {
 		var c [1]byte
 		for _, b := range s {
 			c[0] = b
@@ -377,7 +381,7 @@ func (p *painter) ascii256(s []byte) {
 func (p *painter) asciiTrue(s []byte) {
 	buf, n, i := p.buf, p.n, p.i
 	os, spread, freq := p.os, p.spread, p.freq
-	tab := p.tabRGB
+	tab, esc, elen := p.tabTrue, p.trueEsc, p.trueLen
 	rst := p.rst
 	var lead [8]byte
 	if p.invert {
@@ -393,30 +397,62 @@ func (p *painter) asciiTrue(s []byte) {
 		}
 		x := os + float64(i)/spread
 		t := float64(freq * x)
-		var r, g, b uint8
-		e := uint32(unsafeBit)
+		var e uint16
 		if bin, ok := binOf(t); ok {
 			e = tab[bin]
 		}
-		if e&unsafeBit == 0 {
-			r, g, b = uint8(e), uint8(e>>8), uint8(e>>16)
+		if e != 0 {
+			*(*[24]byte)(buf[n:]) = esc[e]
+			n += int(elen[e])
 		} else {
-			r, g, b = p.rgb(i)
+			r, g, b := p.rgb(i)
+			*(*[8]byte)(buf[n:]) = lead
+			n += 7
+			*(*[4]byte)(buf[n:]) = p.decS[r]
+			n += int(p.decLen[r])
+			*(*[4]byte)(buf[n:]) = p.decS[g]
+			n += int(p.decLen[g])
+			*(*[4]byte)(buf[n:]) = p.decM[b]
+			n += int(p.decLen[b])
 		}
-		*(*[8]byte)(buf[n:]) = lead
-		n += 7
-		*(*[4]byte)(buf[n:]) = p.decS[r]
-		n += int(p.decLen[r])
-		*(*[4]byte)(buf[n:]) = p.decS[g]
-		n += int(p.decLen[g])
-		*(*[4]byte)(buf[n:]) = p.decM[b]
-		n += int(p.decLen[b])
 		buf[n] = c
 		*(*[8]byte)(buf[n+1:]) = rst
 		n += 6
 		i++
 	}
 	p.n, p.i = n, i
+}
+
+// buildTrueEsc lists the distinct RGB triples of the table (about 1500)
+// with their escape strings, so the hot loop copies one string per unit.
+func (p *painter) buildTrueEsc() {
+	p.tabTrue = make([]uint16, tabBins)
+	p.trueEsc = make([][24]byte, 1, 2048)
+	p.trueLen = make([]uint8, 1, 2048)
+	seen := make(map[uint32]uint16)
+	lead := "\x1b[38;2;"
+	if p.invert {
+		lead = "\x1b[48;2;"
+	}
+	for b, e := range p.tabRGB {
+		if e&unsafeBit != 0 {
+			continue
+		}
+		k, ok := seen[e]
+		if !ok {
+			var s [24]byte
+			n := copy(s[:], lead)
+			r, g, bl := uint8(e), uint8(e>>8), uint8(e>>16)
+			n += copy(s[n:], p.decS[r][:p.decLen[r]])
+			n += copy(s[n:], p.decS[g][:p.decLen[g]])
+			n += copy(s[n:], p.decM[bl][:p.decLen[bl]])
+			k = uint16(len(p.trueEsc))
+			seen[e] = k
+			p.trueEsc = append(p.trueEsc, s)
+			p.trueLen = append(p.trueLen, uint8(n))
+		}
+		p.tabTrue[b] = k
+	}
 }
 
 // escByte writes a byte belonging to an escape sequence.
