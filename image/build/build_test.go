@@ -343,6 +343,23 @@ func TestErrors(t *testing.T) {
 	if des, _ := os.ReadDir(d); len(des) != 1 {
 		t.Errorf("files left behind: %v", des)
 	}
+	// Without privilege, an unwritable output directory is a clear error.
+	if os.Geteuid() == 0 && readableByOthers(srcRoot) {
+		if _, err := exec.LookPath("setpriv"); err == nil {
+			ro := filepath.Join(d, "readonly")
+			os.Mkdir(ro, 0o755)
+			bbHost := busybox(t, host)
+			for _, tg := range []string{"oci-archive:" + ro + "/a.tar", "oci:" + ro + "/layout", "docker-archive:" + ro + "/d.tar"} {
+				_, errOut, err := run{nobody: true, env: []string{"HOME=" + d}}.exec("--src", srcRoot, "--busybox", bbHost, tg)
+				if err == nil || !strings.Contains(errOut, "cannot write in "+ro) {
+					t.Errorf("%s as nobody: %v %q", tg, err, errOut)
+				}
+			}
+			if des, _ := os.ReadDir(ro); len(des) != 0 {
+				t.Errorf("files left in %s: %v", ro, des)
+			}
+		}
+	}
 }
 
 // fixture is one amd64 build in every file transport, shared by the
@@ -566,6 +583,16 @@ func TestPodman(t *testing.T) {
 		}
 	}
 	check("oci-archive:" + f.ociArchive)
+	// The default command, the def file's %runscript, runs the demo once
+	// the shell and the three tools exist.
+	list := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+f.ociArchive, "busybox", "--list")
+	if want != "" && strings.Contains(list, "\nsh\n") {
+		if out := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+f.ociArchive); len(out) < 50 {
+			t.Errorf("demo printed %q", out)
+		}
+	} else {
+		t.Log("no sh applet or cowsay yet: the default command is not run")
+	}
 	out := command(t, env, podman, "load", "-i", f.dockerArchive)
 	if !strings.Contains(out, "localhost/moobox:test") {
 		t.Errorf("podman load: %q", out)

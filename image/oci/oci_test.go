@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -88,7 +89,14 @@ func TestTarReadsBack(t *testing.T) {
 }
 
 func TestCompressionRoundTrip(t *testing.T) {
-	tr := testTree(t, 1, strings.Repeat("moo", 10000))
+	// Over 2 MiB of poorly compressible data: several gzip members.
+	big := make([]byte, 5<<19)
+	x := uint32(1)
+	for i := range big {
+		x = x*1664525 + 1013904223
+		big[i] = byte(x >> 27)
+	}
+	tr := testTree(t, 1, string(big))
 	raw, _ := Tar(tr)
 	for _, c := range []Compression{Gzip, Zstd} {
 		l, err := NewLayer(tr, c)
@@ -116,6 +124,17 @@ func TestCompressionRoundTrip(t *testing.T) {
 		}
 		if !bytes.Equal(got, raw) {
 			t.Errorf("%s: decompressed layer differs from the tar", c)
+		}
+		if c == Gzip {
+			// Every member is read by gzip(1) too.
+			if gz, err := exec.LookPath("gzip"); err == nil {
+				cmd := exec.Command(gz, "-dc")
+				cmd.Stdin = bytes.NewReader(l.Blob())
+				out, err := cmd.Output()
+				if err != nil || !bytes.Equal(out, raw) {
+					t.Errorf("gzip -dc: %v, %d bytes, want %d", err, len(out), len(raw))
+				}
+			}
 		}
 		mt, _ := l.MediaType()
 		if want := map[Compression]string{Gzip: "application/vnd.oci.image.layer.v1.tar+gzip", Zstd: "application/vnd.oci.image.layer.v1.tar+zstd"}[c]; string(mt) != want {
