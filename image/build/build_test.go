@@ -593,6 +593,12 @@ func TestPodman(t *testing.T) {
 	} else {
 		t.Log("no sh applet or cowsay yet: the default command is not run")
 	}
+	// zstd layers: podman reads them (umoci 0.4 does not).
+	z := mkdir(t, "zstd") + "/moobox.oci.tar"
+	run{}.moo(t, "--src", srcRoot, "--busybox", busybox(t, host), "-q", "--compression", "zstd", "oci-archive:"+z)
+	if out := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+z, "busybox", "--list"); !strings.Contains(out, "fortune\n") {
+		t.Errorf("zstd image: busybox --list: %q", out)
+	}
 	out := command(t, env, podman, "load", "-i", f.dockerArchive)
 	if !strings.Contains(out, "localhost/moobox:test") {
 		t.Errorf("podman load: %q", out)

@@ -141,7 +141,7 @@ func FindSource(dir string) (string, error) {
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module github.com/moobox/moobox\n")) {
+		if err == nil && isMooboxMod(b) {
 			return d, nil
 		}
 		parent := filepath.Dir(d)
@@ -150,6 +150,17 @@ func FindSource(dir string) (string, error) {
 		}
 		d = parent
 	}
+}
+
+// isMooboxMod reports whether a go.mod declares moobox's module.
+func isMooboxMod(b []byte) bool {
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == "github.com/moobox/moobox"
+		}
+	}
+	return false
 }
 
 // BuildBusybox compiles ./cmd/busybox of the checkout at src for p the

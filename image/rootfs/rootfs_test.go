@@ -279,3 +279,19 @@ func FuzzAdd(f *testing.F) {
 		}
 	})
 }
+
+func TestFindSource(t *testing.T) {
+	root, err := FindSource(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := FindSource(root + "/image/rootfs"); err != nil || sub != root {
+		t.Errorf("from a subdirectory: %q %v", sub, err)
+	}
+	if _, err := FindSource(t.TempDir()); err == nil {
+		t.Error("found a checkout in an empty temporary directory")
+	}
+	if !isMooboxMod([]byte("// c\nmodule \"github.com/moobox/moobox\"\n")) || isMooboxMod([]byte("module github.com/moobox/mooboxx\n")) {
+		t.Error("isMooboxMod")
+	}
+}
