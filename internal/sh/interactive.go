@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/term"
@@ -137,38 +138,47 @@ func (s *shell) interactive(tty *os.File, params, args []string) int {
 	return rc
 }
 
-// runInteractive runs one line's statements; an interrupt cancels the
-// current statement and skips the rest of the line.
+// runInteractive runs one line's statements. An interrupt cancels the
+// running statement and skips the rest of the line; so does a statement
+// ending with status 130, as an exec'd command killed by the same Ctrl-C
+// may end before the shell sees the signal.
 func (s *shell) runInteractive(ctx context.Context, r *interp.Runner, stmts []*syntax.Stmt, sigs chan os.Signal) int {
-	rc := 0
-	for _, st := range stmts {
-		cctx, cancel := context.WithCancel(ctx)
-		stop := make(chan struct{})
-		interrupted := false
-		var mu sync.Mutex
-		go func() {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var intr atomic.Bool
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
 			select {
 			case sig := <-sigs:
 				if sig == os.Interrupt {
-					mu.Lock()
-					interrupted = true
-					mu.Unlock()
+					intr.Store(true)
 					cancel()
+					return
 				}
 			case <-stop:
+				return
 			}
-		}()
+		}
+	}()
+	rc := 0
+	for _, st := range stmts {
 		err := r.Run(cctx, renameArg0(st))
-		close(stop)
-		cancel()
-		mu.Lock()
-		intr := interrupted
-		mu.Unlock()
-		if intr {
+		if intr.Load() || cctx.Err() != nil {
+			rc = 130
+		} else {
+			rc = s.status(err)
+		}
+		if rc == 130 {
 			io.WriteString(s.c.Stderr, "\n")
+			// A cancelled run may leave the interpreter "exiting"; a
+			// fresh run clears that and leaves $? at 130.
+			if f, err := syntax.NewParser().Parse(strings.NewReader("(exit 130)"), ""); err == nil {
+				r.Run(ctx, f.Stmts[0])
+			}
 			return 130
 		}
-		rc = s.status(err)
 		if r.Exited() {
 			return rc
 		}
