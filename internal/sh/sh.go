@@ -154,7 +154,7 @@ opts:
 		data, err := os.ReadFile(c.Path(rest[0]))
 		if err != nil {
 			fmt.Fprintf(c.Stderr, "%s: can't open '%s': %s\n", s.name, rest[0], errText(err))
-			return 127
+			return 2
 		}
 		return s.runString(string(data), rest[0], params, rest[1:])
 	}

@@ -210,7 +210,7 @@ func TestScriptFileAndStdin(t *testing.T) {
 		t.Errorf("stdin status: %+v", r)
 	}
 	r = sh(dir, baseEnv(bin), "", "nosuch.sh")
-	if r.rc != 127 || !strings.Contains(r.err, "can't open 'nosuch.sh'") {
+	if r.rc != 2 || !strings.Contains(r.err, "can't open 'nosuch.sh'") {
 		t.Errorf("missing script: %+v", r)
 	}
 }
