@@ -189,6 +189,7 @@ func BuildBusybox(ctx context.Context, src string, p Platform) ([]byte, error) {
 		env = append(env, kv)
 	}
 	cmd.Env = append(env, p.goEnv()...)
+	cmd.Env = append(cmd.Env, goDirs()...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr
@@ -196,6 +197,42 @@ func BuildBusybox(ctx context.Context, src string, p Platform) ([]byte, error) {
 		return nil, fmt.Errorf("go build ./cmd/busybox for %s: %v\n%s", p, err, stderr.Bytes())
 	}
 	return os.ReadFile(out)
+}
+
+// goDirs returns GOCACHE and GOMODCACHE settings for a builder whose
+// home is read-only or absent (a student on a shared machine): private
+// directories under the temporary directory, used only when the variable
+// is unset and Go's default location cannot be written.
+func goDirs() []string {
+	var env []string
+	home, _ := os.UserHomeDir()
+	cache, _ := os.UserCacheDir()
+	if os.Getenv("GOCACHE") == "" && !writable(cache, "go-build") {
+		env = append(env, "GOCACHE="+filepath.Join(os.TempDir(), fmt.Sprintf("moobuild-gocache-%d", os.Getuid())))
+	}
+	if os.Getenv("GOMODCACHE") == "" && os.Getenv("GOPATH") == "" && !writable(home, "go", "pkg", "mod") {
+		env = append(env, "GOMODCACHE="+filepath.Join(os.TempDir(), fmt.Sprintf("moobuild-gomodcache-%d", os.Getuid())))
+	}
+	return env
+}
+
+// writable reports whether base/elem... exists or can be made, and
+// takes files.
+func writable(base string, elem ...string) bool {
+	if base == "" {
+		return false
+	}
+	d := filepath.Join(append([]string{base}, elem...)...)
+	if os.MkdirAll(d, 0o777) != nil {
+		return false
+	}
+	f, err := os.CreateTemp(d, ".moobuild-probe-")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
 }
 
 // SourceDate returns the image timestamp: SOURCE_DATE_EPOCH when set
