@@ -817,6 +817,14 @@ func TestRegistry(t *testing.T) {
 	if c.Architecture != "amd64" {
 		t.Errorf("pulled architecture %q", c.Architecture)
 	}
+	// A single-platform push gives a plain image manifest.
+	needAmd64(t)
+	single := registry(t) + "/moobox/single:1"
+	ds := run{}.moo(t, "--src", srcRoot, "--busybox", busybox(t, host), "-q", "docker://"+single)
+	raw = command(t, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+single)
+	if !strings.Contains(raw, `"mediaType":"application/vnd.oci.image.manifest.v1+json"`) || !strings.Contains(command(t, nil, skopeo, "inspect", "--tls-verify=false", "docker://"+single), ds) {
+		t.Errorf("single-platform push %s: %s", ds, raw)
+	}
 	t.Run("podman", func(t *testing.T) {
 		testutil.RequireRoot(t)
 		needAmd64(t)
