@@ -3,6 +3,7 @@ package lolcat
 import (
 	"bytes"
 	"io"
+	"math"
 	"time"
 	"unicode/utf8"
 
@@ -348,79 +349,97 @@ func (p *painter) ascii(s []byte) {
 	p.units += len(s)
 }
 
+// The hot loops work in blocks: first the colours of a block of units
+// (independent computations the CPU overlaps), then the writes. Written
+// unit by unit, each unit's output position would wait on the previous
+// unit's whole colour computation.
+const block = 128
+
 func (p *painter) ascii256(s []byte) {
-	buf, n, i := p.buf, p.n, p.i
+	var idx [block]uint8
 	os, spread, freq := p.os, p.spread, p.freq
-	tab := p.tab256
+	tab := p.tab256[:tabBins]
 	rst := p.rst
-	for _, c := range s {
-		if n > flushAt {
-			p.n = n
+	for len(s) > 0 {
+		blk := s[:min(len(s), block)]
+		s = s[len(blk):]
+		i := p.i
+		for k := range blk {
+			x := os + float64(i+k)/spread
+			t := float64(freq * x)
+			u := t * (1 / (2 * math.Pi))
+			f := u - float64(int64(u))
+			if f < 0 {
+				f++
+			}
+			v := tab[int(f*tabBins)&(tabBins-1)]
+			if !(t < tabLimit && t > -tabLimit) {
+				v = 0
+			}
+			idx[k] = v
+		}
+		for k := range blk {
+			if idx[k] == 0 {
+				idx[k] = p.index(i + k)
+			}
+		}
+		if p.n > bufSize-block*32 {
 			p.flush()
-			n = p.n
 		}
-		x := os + float64(i)/spread
-		t := float64(freq * x)
-		var v uint8
-		if bin, ok := binOf(t); ok {
-			v = tab[bin]
+		buf, n := p.buf, p.n
+		for k, c := range blk {
+			v := idx[k]
+			*(*[16]byte)(buf[n:]) = p.pre[v]
+			n += int(p.preLen[v])
+			buf[n] = c
+			*(*[8]byte)(buf[n+1:]) = rst
+			n += 6
 		}
-		if v == 0 {
-			v = p.index(i)
-		}
-		*(*[16]byte)(buf[n:]) = p.pre[v]
-		n += int(p.preLen[v])
-		buf[n] = c
-		*(*[8]byte)(buf[n+1:]) = rst
-		n += 6
-		i++
+		p.n, p.i = n, i+len(blk)
 	}
-	p.n, p.i = n, i
 }
 
 func (p *painter) asciiTrue(s []byte) {
-	buf, n, i := p.buf, p.n, p.i
+	var idx [block]uint16
 	os, spread, freq := p.os, p.spread, p.freq
-	tab, esc, elen := p.tabTrue, p.trueEsc, p.trueLen
+	tab, esc, elen := p.tabTrue[:tabBins], p.trueEsc, p.trueLen
 	rst := p.rst
-	var lead [8]byte
-	if p.invert {
-		copy(lead[:], "\x1b[48;2;")
-	} else {
-		copy(lead[:], "\x1b[38;2;")
-	}
-	for _, c := range s {
-		if n > flushAt {
-			p.n = n
+	for len(s) > 0 {
+		blk := s[:min(len(s), block)]
+		s = s[len(blk):]
+		i := p.i
+		for k := range blk {
+			x := os + float64(i+k)/spread
+			t := float64(freq * x)
+			u := t * (1 / (2 * math.Pi))
+			f := u - float64(int64(u))
+			if f < 0 {
+				f++
+			}
+			e := tab[int(f*tabBins)&(tabBins-1)]
+			if !(t < tabLimit && t > -tabLimit) {
+				e = 0
+			}
+			idx[k] = e
+		}
+		if p.n > bufSize-block*40 {
 			p.flush()
-			n = p.n
 		}
-		x := os + float64(i)/spread
-		t := float64(freq * x)
-		var e uint16
-		if bin, ok := binOf(t); ok {
-			e = tab[bin]
+		for k, c := range blk {
+			if e := idx[k]; e != 0 {
+				n := p.n
+				*(*[24]byte)(p.buf[n:]) = esc[e]
+				p.n = n + int(elen[e])
+			} else {
+				p.colour(i + k)
+			}
+			n := p.n
+			p.buf[n] = c
+			*(*[8]byte)(p.buf[n+1:]) = rst
+			p.n = n + 6
 		}
-		if e != 0 {
-			*(*[24]byte)(buf[n:]) = esc[e]
-			n += int(elen[e])
-		} else {
-			r, g, b := p.rgb(i)
-			*(*[8]byte)(buf[n:]) = lead
-			n += 7
-			*(*[4]byte)(buf[n:]) = p.decS[r]
-			n += int(p.decLen[r])
-			*(*[4]byte)(buf[n:]) = p.decS[g]
-			n += int(p.decLen[g])
-			*(*[4]byte)(buf[n:]) = p.decM[b]
-			n += int(p.decLen[b])
-		}
-		buf[n] = c
-		*(*[8]byte)(buf[n+1:]) = rst
-		n += 6
-		i++
+		p.i = i + len(blk)
 	}
-	p.n, p.i = n, i
 }
 
 // buildTrueEsc lists the distinct RGB triples of the table (about 1500)

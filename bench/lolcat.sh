@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# lolcat side by side with Debian's Ruby lolcat 100.0.1, in one run each:
+#  - start-up, `echo hi | lolcat -f` (target <= 1.5 ms median);
+#  - a small file against Ruby (about 0.13 MB/s), identical output checked;
+#  - throughput of moobox alone on 10 MB (targets: >= 100 MB/s in 256
+#    colours, >= 60 MB/s in truecolor; the C lolcat does 14 and 3.3 MB/s
+#    on this machine class, per issue 4), with the ratio to those targets.
+# The Go benchmarks (go test -bench Paint ./internal/lolcat) give the
+# same throughput in-process.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ruby=/usr/games/lolcat
+mkdir -p bin
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w -buildid=' -o bin/lolcat ./cmd/lolcat
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/sidebyside" ./bench/sidebyside
+
+# Text like fortune output: words, punctuation, some UTF-8.
+awk 'BEGIN { srand(1); split("the quick brown fox jumps over lazy dog moo cow café 日本語 naïve, \"quoted\" ok.", w, " ");
+	while (n < 10485760) { s = w[int(rand() * 16) + 1]; if (rand() < 0.12) s = s "\n"; else s = s " "; printf "%s", s; n += length(s) } }' >"$tmp/10mb.txt"
+head -c 20000 "$tmp/10mb.txt" >"$tmp/small.txt"
+echo hi >"$tmp/hi.txt"
+size=$(stat -c %s "$tmp/10mb.txt")
+small=$(stat -c %s "$tmp/small.txt")
+
+# median_ms NAME < sidebyside output: the median of NAME in milliseconds.
+median_ms() { awk -v n="$1" '$1 == n { v = $2; sub(/ms$/, "", v); print v }'; }
+
+echo "== echo hi | lolcat -f (start-up)"
+if [ -x "$ruby" ]; then
+	"$tmp/sidebyside" -direct -n "${RUNS:-100}" -in "$tmp/hi.txt" "moobox=bin/lolcat -f" "ruby=$ruby -f" | tee "$tmp/start"
+else
+	"$tmp/sidebyside" -direct -n "${RUNS:-100}" -in "$tmp/hi.txt" "moobox=bin/lolcat -f" | tee "$tmp/start"
+fi
+echo "start-up median: $(median_ms moobox <"$tmp/start") ms (target <= 1.5 ms)"
+
+if [ -x "$ruby" ]; then
+	echo "== $small-byte file, 256 colours and truecolor, against Ruby"
+	"$tmp/sidebyside" -n "${SMALLRUNS:-5}" -warmup 1 \
+		"moobox=bin/lolcat -f -S 7 $tmp/small.txt" "ruby=$ruby -f -S 7 $tmp/small.txt" \
+		"moobox-t=bin/lolcat -f -t -S 7 $tmp/small.txt" "ruby-t=$ruby -f -t -S 7 $tmp/small.txt" | tee "$tmp/small"
+	for m in "" "-t"; do
+		cmp -s <(bin/lolcat -f $m -S 7 "$tmp/small.txt") <(LC_ALL=C.UTF-8 "$ruby" -f $m -S 7 "$tmp/small.txt") &&
+			echo "outputs identical ($m)" || { echo "outputs DIFFER ($m)"; exit 1; }
+	done
+	awk -v s="$small" '$1 == "ruby" { v = $2; sub(/ms$/, "", v); printf "ruby: %.2f MB/s\n", s / 1e6 / (v / 1e3) }' "$tmp/small"
+fi
+
+echo "== 10 MB, moobox alone"
+"$tmp/sidebyside" -n "${BIGRUNS:-7}" -warmup 1 \
+	"256=bin/lolcat -f -S 7 $tmp/10mb.txt" "truecolor=bin/lolcat -f -t -S 7 $tmp/10mb.txt" | tee "$tmp/big"
+for m in 256:100:14 truecolor:60:3.3; do
+	IFS=: read -r name target c <<<"$m"
+	ms=$(median_ms "$name" <"$tmp/big")
+	awk -v s="$size" -v ms="$ms" -v n="$name" -v t="$target" -v c="$c" 'BEGIN {
+		r = s / 1e6 / (ms / 1e3)
+		printf "%s: %.1f MB/s, %.2fx the %d MB/s target, %.1fx the C lolcat (%s MB/s)\n", n, r, r / t, t, r / c, c }'
+done
+if [ -x "$ruby" ]; then
+	awk -v s="$size" -v sm="$small" '
+		FNR == NR && $1 == "256" { v = $2; sub(/ms$/, "", v); m = s / v }
+		FNR != NR && $1 == "ruby" { v = $2; sub(/ms$/, "", v); r = sm / v }
+		END { if (r > 0) printf "moobox/ruby throughput ratio (256 colours): %.0fx\n", m / r }' "$tmp/big" "$tmp/small"
+fi
