@@ -197,10 +197,11 @@ const usage = `usage: moobuild oci [flags] TARGET...
 
 Build moobox's OCI image (one layer, a scratch root filesystem around the
 static busybox) and write it to each TARGET:
-  oci:DIR[:TAG]              OCI image layout (replaces DIR; TAG default latest)
-  oci-archive:FILE[:TAG]     tar of that layout
-  docker-archive:FILE[:REF]  for docker/podman load (one platform; REF default moobox:latest)
+  oci:DIR[:REF]              OCI image layout (replaces DIR)
+  oci-archive:FILE[:REF]     tar of that layout
+  docker-archive:FILE[:REF]  for docker/podman load (one platform)
   docker://HOST/REPO:TAG     push (credentials from ~/.docker/config.json)
+REF (index.json's ref.name, or the archive's tag) defaults to moobox:latest.
 Several platforms give an image index. Timestamps come from SOURCE_DATE_EPOCH
 (default: the commit time of HEAD of the checkout, else 0).
 

@@ -200,9 +200,10 @@ func TestImageAndIndexValidate(t *testing.T) {
 
 func TestParseTarget(t *testing.T) {
 	good := map[string]Target{
-		"oci:out/x":                     {TransportOCI, "out/x", "latest"},
+		"oci:out/x":                     {TransportOCI, "out/x", DefaultRef},
+		"oci:out/x:moo:1":               {TransportOCI, "out/x", "moo:1"},
 		"oci:out/x:v1":                  {TransportOCI, "out/x", "v1"},
-		"oci-archive:x.tar":             {TransportOCIArchive, "x.tar", "latest"},
+		"oci-archive:x.tar":             {TransportOCIArchive, "x.tar", DefaultRef},
 		"docker-archive:d.tar":          {TransportDockerArchive, "d.tar", DefaultRef},
 		"docker-archive:d.tar:moo:1":    {TransportDockerArchive, "d.tar", "moo:1"},
 		"docker://127.0.0.1:5000/moo:t": {TransportDocker, "", "127.0.0.1:5000/moo:t"},
@@ -213,7 +214,7 @@ func TestParseTarget(t *testing.T) {
 			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "out", "oci:", "tar:x", "docker:x", "docker://", "docker-archive:d.tar:UPPER/x", "oci:x:a/b", "docker://a b"} {
+	for _, s := range []string{"", "out", "oci:", "tar:x", "docker:x", "docker://", "docker-archive:d.tar:UPPER/x", "oci:x:a b", "docker://a b"} {
 		if _, err := ParseTarget(s); err == nil {
 			t.Errorf("ParseTarget(%q) succeeded", s)
 		}
@@ -265,7 +266,7 @@ func TestWriteModesAndAtomicity(t *testing.T) {
 		return nil
 	})
 	idx, _ := os.ReadFile(filepath.Join(dir, "lay", "index.json"))
-	if !strings.Contains(string(idx), `"org.opencontainers.image.ref.name":"latest"`) || strings.Count(string(idx), `"digest"`) != 1 {
+	if !strings.Contains(string(idx), `"org.opencontainers.image.ref.name":"moobox:latest"`) || strings.Count(string(idx), `"digest"`) != 1 {
 		t.Errorf("index.json: %s", idx)
 	}
 	// Rewriting the layout replaces it.
@@ -274,7 +275,7 @@ func TestWriteModesAndAtomicity(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx, _ = os.ReadFile(filepath.Join(dir, "lay", "index.json"))
-	if !strings.Contains(string(idx), `"v2"`) || strings.Contains(string(idx), `"latest"`) {
+	if !strings.Contains(string(idx), `"v2"`) || strings.Contains(string(idx), `latest"`) {
 		t.Errorf("rewritten index.json: %s", idx)
 	}
 	// A non-layout directory is not replaced.

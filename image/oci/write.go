@@ -28,11 +28,10 @@ const (
 	TransportDocker        = "docker"
 )
 
-// Default tag and reference when a target names none.
-const (
-	DefaultTag = "latest"
-	DefaultRef = "moobox:latest"
-)
+// DefaultRef names the image when a file target names none: in a layout
+// it is index.json's org.opencontainers.image.ref.name, which podman
+// turns into localhost/moobox:latest, as docker-archive's REF does.
+const DefaultRef = "moobox:latest"
 
 // Target is a parsed output: oci:DIR[:TAG], oci-archive:FILE[:TAG],
 // docker-archive:FILE[:REF] or docker://REF.
@@ -82,10 +81,12 @@ func ParseTarget(s string) (Target, error) {
 			}
 		} else {
 			if t.Ref == "" {
-				t.Ref = DefaultTag
+				t.Ref = DefaultRef
 			}
-			if strings.ContainsAny(t.Ref, "/\x00") || strings.TrimSpace(t.Ref) != t.Ref {
-				return Target{}, fmt.Errorf("target %q: bad tag %q", s, t.Ref)
+			for _, r := range t.Ref {
+				if r <= ' ' || r == 0x7f {
+					return Target{}, fmt.Errorf("target %q: bad reference name %q", s, t.Ref)
+				}
 			}
 		}
 		return t, nil
