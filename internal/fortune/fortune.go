@@ -263,17 +263,14 @@ func (st *state) addFile(percent int, file, dir string, parent *fileDesc) bool {
 	if dir != "" {
 		path = dir + "/" + file
 	}
-	if isAbs(path) {
-		if _, err := st.fs.stat(path); err != nil {
-			st.errno = err.(syscall.Errno)
-			return false
-		}
-	}
 	// A relative path that does not exist is not a directory; the open
-	// below fails and says so.
+	// below fails and says so. An absolute one is quietly skipped.
 	isDir, err := st.fs.stat(path)
 	if err != nil {
 		st.errno = err.(syscall.Errno)
+		if isAbs(path) {
+			return false
+		}
 	}
 	if isDir && parent != nil {
 		return false // directories are not recursed
@@ -623,7 +620,7 @@ func (st *state) getTbl(fp *fileDesc) int {
 		return 0
 	}
 	if len(fp.children) == 0 {
-		b, err := st.fs.readFile(fp.datfile)
+		b, err := st.fs.readAt(fp.datfile, 0, headerSize)
 		if err != nil {
 			st.errno = err.(syscall.Errno)
 			st.perror(fp.datfile)
@@ -634,7 +631,7 @@ func (st *state) getTbl(fp *fileDesc) int {
 			fmt.Fprintf(st.stderr, "fortune: %s corrupted\n", fp.path)
 			return 1
 		}
-		fp.tbl, fp.dat = h, b
+		fp.tbl = h
 	} else {
 		fp.tbl = header{ShortLen: 0xffffffff}
 		for _, ch := range fp.children {
@@ -780,13 +777,27 @@ func (st *state) pick() (*fileDesc, int64, int64, int) {
 	if fp.pos >= n {
 		fp.pos -= n
 	}
-	a, ok1 := offsetAt(fp.dat, uint64(fp.pos))
-	b, ok2 := offsetAt(fp.dat, uint64(fp.pos)+1)
-	if !ok1 || !ok2 {
+	a, b, ok := st.offsets(fp, uint64(fp.pos))
+	if !ok {
 		fmt.Fprintf(st.stderr, "fortune: %s corrupted\n", fp.path)
 		return nil, 0, 0, 1
 	}
 	return fp, int64(a), int64(b), 0
+}
+
+// offsets reads fortune i's start and end offsets from fp's index: the
+// whole index once a file has been read, else just those eight bytes.
+func (st *state) offsets(fp *fileDesc, i uint64) (int64, int64, bool) {
+	if fp.dat == nil {
+		b, err := st.fs.readAt(fp.datfile, int64(headerSize+4*i), 8)
+		if err != nil || len(b) < 8 {
+			return 0, 0, false
+		}
+		return int64(binary.BigEndian.Uint32(b)), int64(binary.BigEndian.Uint32(b[4:])), true
+	}
+	a, ok1 := offsetAt(fp.dat, i)
+	b, ok2 := offsetAt(fp.dat, i+1)
+	return int64(a), int64(b), ok1 && ok2
 }
 
 // fortLen is fortune-mod's fortlen: offsets tell the length of a fortune
@@ -889,13 +900,21 @@ func (st *state) anyLengthOK() (bool, int) {
 		if code := st.getTbl(fp); code != 0 {
 			return false, code
 		}
+		if fp.dat == nil {
+			d, err := st.fs.readFile(fp.datfile)
+			if err != nil {
+				st.errno = err.(syscall.Errno)
+				st.perror(fp.datfile)
+				return false, 1
+			}
+			fp.dat = d
+		}
 		for i := uint64(0); i < uint64(fp.tbl.NumStr); i++ {
-			a, ok1 := offsetAt(fp.dat, i)
-			b, ok2 := offsetAt(fp.dat, i+1)
-			if !ok1 || !ok2 {
+			a, b, ok := st.offsets(fp, i)
+			if !ok {
 				break
 			}
-			n, code := st.fortLen(fp, int64(a), int64(b))
+			n, code := st.fortLen(fp, a, b)
 			if code != 0 {
 				return false, code
 			}

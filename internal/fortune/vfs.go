@@ -47,11 +47,13 @@ func (v vfs) stat(p string) (isDir bool, err error) {
 		}
 		return fi.IsDir(), nil
 	}
-	fi, err := os.Stat(v.real(p))
-	if err != nil {
+	// Raw system calls: os.File's poller bookkeeping costs more than the
+	// work here, and fortune's latency is mostly such calls.
+	var sb syscall.Stat_t
+	if err := syscall.Stat(v.real(p), &sb); err != nil {
 		return false, errnoOf(err)
 	}
-	return fi.IsDir(), nil
+	return sb.Mode&syscall.S_IFMT == syscall.S_IFDIR, nil
 }
 
 // canRead is access(p, R_OK) for files and open(p) for the check fortune
@@ -61,11 +63,9 @@ func (v vfs) canRead(p string) error {
 		_, err := v.stat(p)
 		return err
 	}
-	f, err := os.Open(v.real(p))
-	if err != nil {
+	if err := syscall.Access(v.real(p), 4 /* R_OK */); err != nil {
 		return errnoOf(err)
 	}
-	f.Close()
 	return nil
 }
 
@@ -103,38 +103,63 @@ func (v vfs) readFile(p string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	b, err := os.ReadFile(v.real(p))
+	fd, err := syscall.Open(v.real(p), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, errnoOf(err)
 	}
-	return b, nil
+	defer syscall.Close(fd)
+	var sb syscall.Stat_t
+	if err := syscall.Fstat(fd, &sb); err != nil {
+		return nil, errnoOf(err)
+	}
+	buf := make([]byte, 0, max(sb.Size, 0)+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // readAt reads up to n bytes of p from off: enough of a fortune file for
-// one fortune without reading all of it.
+// one fortune, or of an index for its header, without reading all of it.
 func (v vfs) readAt(p string, off int64, n int) ([]byte, error) {
 	if isEmbed(p) {
 		b, err := v.readFile(p)
 		if err != nil {
 			return nil, err
 		}
-		if off >= int64(len(b)) {
+		if off < 0 || off >= int64(len(b)) {
 			return nil, nil
 		}
 		return b[off:min(int64(len(b)), off+int64(n))], nil
 	}
-	f, err := os.Open(v.real(p))
+	fd, err := syscall.Open(v.real(p), syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, errnoOf(err)
 	}
-	defer f.Close()
+	defer syscall.Close(fd)
 	buf := make([]byte, n)
-	k, err := f.ReadAt(buf, off)
-	if k > 0 || err == nil || errors.Is(err, syscall.EINVAL) {
-		return buf[:k], nil
-	}
-	if k == 0 && err != nil && err.Error() == "EOF" {
-		return nil, nil
+	k := 0
+	for k < n {
+		m, err := syscall.Pread(fd, buf[k:], off+int64(k))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || m == 0 {
+			break // past the end (or an offset too large): what was read
+		}
+		k += m
 	}
 	return buf[:k], nil
 }
