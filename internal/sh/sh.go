@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
@@ -352,6 +355,14 @@ func (s *shell) runApplet(ctx context.Context, hc interp.HandlerContext, f apple
 	if ac.Stdin == nil || isNilFile(ac.Stdin) {
 		ac.Stdin = bytes.NewReader(nil)
 	}
+	// A process writing to a pipe nobody reads dies of SIGPIPE, and so does
+	// the shell loop around it; an applet only gets EPIPE, so watch for it
+	// (terminals are left unwrapped: applets check them for colour).
+	var pw *pipeWatch
+	if f, ok := hc.Stdout.(*os.File); ok && f != nil && !applet.IsTerminal(f) {
+		pw = &pipeWatch{w: f}
+		ac.Stdout = pw
+	}
 	done := make(chan int, 1)
 	go func() {
 		defer func() {
@@ -368,10 +379,32 @@ func (s *shell) runApplet(ctx context.Context, hc interp.HandlerContext, f apple
 	case <-ctx.Done():
 		return interp.ExitStatus(130)
 	}
+	if pw != nil && pw.broken.Load() {
+		// Leave this (sub)shell with SIGPIPE's status, as the exit builtin
+		// would: a loop feeding a closed pipe ends, the parent goes on.
+		if err := hc.Builtin(ctx, []string{"exit", strconv.Itoa(128 + int(syscall.SIGPIPE))}); err != nil {
+			return err
+		}
+		return interp.ExitStatus(128 + int(syscall.SIGPIPE))
+	}
 	if rc == 0 {
 		return nil
 	}
 	return interp.ExitStatus(uint8(rc))
+}
+
+// pipeWatch notes EPIPE on writes to the command's stdout.
+type pipeWatch struct {
+	w      *os.File
+	broken atomic.Bool
+}
+
+func (p *pipeWatch) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		p.broken.Store(true)
+	}
+	return n, err
 }
 
 func isNilFile(r io.Reader) bool {

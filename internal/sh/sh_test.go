@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moobox/moobox/internal/applet"
 	"github.com/moobox/moobox/internal/applets"
@@ -331,5 +332,25 @@ func TestVsBusyboxSh(t *testing.T) {
 		if ours.out != out.String() || ours.rc != rc {
 			t.Errorf("%q:\n ours:    %q status %d (stderr %q)\n busybox: %q status %d", sc, ours.out, ours.rc, ours.err, out.String(), rc)
 		}
+	}
+}
+
+// TestBrokenPipe: an in-process applet writing into a pipe whose reader
+// has gone ends its subshell, as SIGPIPE ends a process, so loops
+// feeding head terminate and the parent shell goes on.
+func TestBrokenPipe(t *testing.T) {
+	bin := binDir(t)
+	dir := t.TempDir()
+	done := make(chan result, 1)
+	go func() {
+		done <- sh(dir, baseEnv(bin), "", "-c", `while :; do echo y; done | head -n 2; echo rc=$?; cat /dev/zero | head -c 3 | wc -c; x=$(while :; do printf 'z\n'; done | head -n 1); echo "x=$x"`)
+	}()
+	select {
+	case r := <-done:
+		if r.out != "y\ny\nrc=0\n3\nx=z\n" || r.rc != 0 {
+			t.Errorf("got %+v", r)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a loop writing into a closed pipe never ended")
 	}
 }
