@@ -35,9 +35,12 @@
 //
 // Write and WriteFile produce the image; WriteFile goes through a temporary
 // file renamed into place, so a failure leaves no partial image. Options
-// choose the compressor (gzip: zlib level 9; xz: CRC32 check, dictionary =
-// block size; zstd: window = block size: larger windows are rejected by the
-// kernel), the block size (default 128 KiB) and the superblock time. Data
+// choose the compressor (gzip: zlib level 9, klauspost/compress's encoder;
+// xz: ulikunitz/xz, CRC32 check, dictionary = block size; zstd:
+// klauspost/compress at its best level, window = block size: larger
+// dictionaries and windows are rejected by the kernel), the block size
+// (default 128 KiB) and the superblock time. No compressor options are
+// stored: none differ from the decoders' defaults. Data
 // blocks are compressed on all cores; the output depends only on the tree
 // and the options, not on the order entries were added, the number of cores
 // or the machine.
