@@ -1090,7 +1090,11 @@ func (st *state) findMatches(m *byteMatcher) (bool, int) {
 				}
 				if (nchar < st.slen || !st.short) && (nchar > st.slen || !st.long) && m.match(out) {
 					if !inFile {
+						// Keep the file names next to their matches on a
+						// terminal, as fortune-mod's unbuffered stderr does.
+						st.stdout.Flush()
 						fmt.Fprintf(st.stderr, "(%s)\n%c\n", fp.name, fp.tbl.Delim)
+						st.stderr.Flush()
 						found, inFile = true, true
 					}
 					st.stdout.Write(out)

@@ -308,3 +308,20 @@ func TestSelectionChiSquare(t *testing.T) {
 		t.Error("chi-square check does not notice a doubled fortune")
 	}
 }
+
+// -s and -l choose only fortunes of the asked length (fortune-mod's
+// measure: bytes up to the delimiter line).
+func TestFortuneShortLong(t *testing.T) {
+	requireSysFortunes(t)
+	for seed := 0; seed < 20; seed++ {
+		env := []string{"LANG=C", fmt.Sprintf("MOOBOX_SEED=%d", seed)}
+		r := runApplet(t, Main, "/", env, "fortune", "-s", "-n", "60")
+		if r.code != 0 || len(r.stdout) > 60 || r.stdout == "" {
+			t.Errorf("-s -n 60: %d bytes, %+v", len(r.stdout), r)
+		}
+		r = runApplet(t, Main, "/", env, "fortune", "-l", "-n", "1000")
+		if r.code != 0 || len(r.stdout) <= 1000 {
+			t.Errorf("-l -n 1000: %d bytes, exit %d", len(r.stdout), r.code)
+		}
+	}
+}
