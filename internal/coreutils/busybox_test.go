@@ -141,6 +141,10 @@ func TestBusyboxDifferential(t *testing.T) {
 	add("", "grep", "-L", "moo", "text", "empty")
 	add("", "grep", "", "empty")
 	add("", "grep", "l", "nonl")
+	add("", "grep", "-r", "cow", ".")
+	add("", "grep", "-rc", "moo", ".", "text")
+	add("", "grep", "-rl", "o", ".")
+	add("", "grep", "-rh", "x", "./")
 	// echo and printf.
 	for _, a := range [][]string{{}, {"a", "b"}, {"-n", "x"}, {"-e", `a\tb\n\0101\x41\c ignored`}, {"-ne", `\a\b\f\v\r\\`}, {"-E", `a\tb`}, {"-x", "y"}, {"--", "z"}, {"-n", "-e", "-E", `q\t`}, {"-e", `\e\z\`}, {"-nn"}, {"-"}} {
 		add("", append([]string{"echo"}, a...)...)

@@ -3,6 +3,7 @@ package coreutils
 import (
 	"bufio"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,6 +28,8 @@ Print the lines of FILEs (or stdin) that match PATTERN
 	-i	Ignore case
 	-w	Match whole words only
 	-x	Match whole lines only
+	-r	Search directories recursively
+	-R	Likewise, following symlinks to directories
 	-F	PATTERN is a fixed string
 	-E	PATTERN is an extended regular expression
 	-m N	Stop after N matching lines per file
@@ -45,7 +48,7 @@ func Grep(c *applet.Ctx) int {
 	if name == "egrep" || name == "fgrep" {
 		cc.Args = append([]string{c.Args[0], "-" + strings.ToUpper(name[:1])}, c.Args[1:]...)
 	}
-	o, args, ok := parseOpts(&cc, "HhnlLcoqvsiwxFEm:e:f:", grepUsage)
+	o, args, ok := parseOpts(&cc, "HhnlLcoqvsiwxFErRm:e:f:", grepUsage)
 	if !ok {
 		return 2
 	}
@@ -89,6 +92,10 @@ func Grep(c *applet.Ctx) int {
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
+	recursive := o.has('r') || o.has('R')
+	if recursive {
+		args = expandTree(c, args, o.has('R'))
+	}
 	prefixName := len(args) > 1
 	if o.has('H') {
 		prefixName = true
@@ -99,6 +106,13 @@ func Grep(c *applet.Ctx) int {
 	g := grepper{o: o, re: re, w: newOut(c), prefixName: prefixName, max: maxCount}
 	found, rc := false, 0
 	for _, f := range args {
+		if recursive && strings.HasPrefix(f, "\x00") {
+			// An operand that was a directory: names get prefixed.
+			f = f[1:]
+			if !o.has('h') {
+				g.prefixName = true
+			}
+		}
 		r, closer, err := openIn(c, f)
 		if err != nil {
 			if !o.has('s') {
@@ -136,6 +150,53 @@ func Grep(c *applet.Ctx) int {
 		rc = 0
 	}
 	return g.w.finish(rc)
+}
+
+// expandTree replaces directory operands by the files under them, in
+// directory order as busybox reads them; those files are marked with a
+// leading NUL so names get prefixed. -R follows symlinks to directories.
+func expandTree(c *applet.Ctx, args []string, follow bool) []string {
+	var out []string
+	var walk func(dir string)
+	walk = func(dir string) {
+		f, err := os.Open(c.Path(dir))
+		if err != nil {
+			out = append(out, "\x00"+dir)
+			return
+		}
+		ents, _ := f.ReadDir(-1)
+		f.Close()
+		for _, e := range ents {
+			// Joined as written, not cleaned: busybox prints "./d/x".
+			p := dir + "/" + e.Name()
+			if strings.HasSuffix(dir, "/") {
+				p = dir + e.Name()
+			}
+			isDir := e.IsDir()
+			if !isDir && follow && e.Type()&os.ModeSymlink != 0 {
+				if fi, err := os.Stat(c.Path(p)); err == nil && fi.IsDir() {
+					isDir = true
+				}
+			}
+			if isDir {
+				walk(p)
+			} else {
+				out = append(out, "\x00"+p)
+			}
+		}
+	}
+	for _, a := range args {
+		if a == "-" {
+			out = append(out, a)
+			continue
+		}
+		if fi, err := os.Stat(c.Path(a)); err == nil && fi.IsDir() {
+			walk(a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 type grepper struct {
