@@ -41,9 +41,9 @@ func TestGenerate(t *testing.T) {
 	}
 	var doc struct {
 		SPDXVersion, DataLicense, SPDXID, Name, DocumentNamespace string
-		CreationInfo                                             struct{ Created string }
-		Packages                                                 []struct{ SPDXID, Name, VersionInfo string }
-		Files                                                    []struct {
+		CreationInfo                                              struct{ Created string }
+		Packages                                                  []struct{ SPDXID, Name, VersionInfo string }
+		Files                                                     []struct {
 			SPDXID, FileName, Comment string
 			Checksums                 []struct{ Algorithm string }
 		}
