@@ -16,12 +16,16 @@ bin=$PWD/bin
 echo 'fortune | cowsay | lolcat -f' >"$tmp/moobox.sh"
 echo "$bin/fortune | $bin/cowsay | $bin/lolcat -f" >"$tmp/separate.sh"
 echo '/usr/games/fortune | /usr/games/cowsay | /usr/games/lolcat -f' >"$tmp/debian.sh"
-# Every row must work before it is timed.
-for s in moobox separate; do
-	out=$(if [ $s = moobox ]; then bin/busybox sh "$tmp/$s.sh"; else "$dash" "$tmp/$s.sh"; fi)
-	case $out in *'(oo)'*) ;; *) echo "bench/sh.sh: $s pipeline printed no cow" >&2; exit 1 ;; esac
-done
-"$dash" "$tmp/debian.sh" >/dev/null
+# Every row must work, silently, before it is timed.
+check() {
+	local out
+	out=$("$@" 2>"$tmp/err" | sed 's/\x1b\[[0-9;]*m//g')
+	case $out in *'(oo)'*) ;; *) echo "bench/sh.sh: $* printed no cow" >&2; exit 1 ;; esac
+	if [ -s "$tmp/err" ]; then echo "bench/sh.sh: $*:" >&2; cat "$tmp/err" >&2; exit 1; fi
+}
+check bin/busybox sh "$tmp/moobox.sh"
+check "$dash" "$tmp/separate.sh"
+check "$dash" "$tmp/debian.sh"
 go run ./bench/sidebyside -direct -n "${RUNS:-200}" \
 	"moobox sh (in-process)=bin/busybox sh $tmp/moobox.sh" \
 	"moobox sh, exec'd applets=env MOOBOX_NOINPROC=1 PATH=$bin:/usr/bin:/bin bin/busybox sh $tmp/moobox.sh" \
