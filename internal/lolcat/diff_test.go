@@ -156,7 +156,7 @@ func genArgs(r *rand.Rand) []string {
 // TestDifferential compares generated cases byte for byte with Ruby.
 func TestDifferential(t *testing.T) {
 	tool := testutil.RequireTool(t, "lolcat", "lolcat")
-	const cases = 200
+	const cases = 150
 	r := rand.New(rand.NewPCG(4, uint64(cases)))
 	type tc struct {
 		name  string
@@ -229,6 +229,9 @@ func TestDifferential(t *testing.T) {
 		all = append(all, tc{name: fmt.Sprint("big", k), args: append([]string{"-f", "-S", "77", "f0"}, a...),
 			files: map[string][]byte{"f0": big}})
 	}
+	uni := bytes.Repeat([]byte("Grüße aus 日本 — naïve café 😀 e\u0301\tx\n"), 1200)
+	all = append(all, tc{name: "bigutf8", args: []string{"-f", "-S", "3", "f0"}, files: map[string][]byte{"f0": uni}},
+		tc{name: "bigutf8t", args: []string{"-f", "-S", "3", "-t", "f0"}, files: map[string][]byte{"f0": uni}})
 	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -311,22 +311,121 @@ var spaces8 = [8]byte{' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}
 func (p *painter) text(s []byte) {
 	for k := 0; k < len(s); {
 		if p.st == stNormal && p.cpn == 0 {
-			j := k
+			// A run of plain characters: ASCII, or valid UTF-8 (an
+			// invalid or cut sequence is left to slow).
+			j, multi := k, false
 			for j < len(s) {
 				c := s[j]
-				if c == 0x1b || c == '\t' || c >= 0x80 {
+				if c == 0x1b || c == '\t' {
 					break
 				}
-				j++
+				if c < utf8.RuneSelf {
+					j++
+					continue
+				}
+				r, size := utf8.DecodeRune(s[j:])
+				if r == utf8.RuneError && size == 1 {
+					break
+				}
+				j += size
+				multi = true
 			}
 			if j > k {
-				p.ascii(s[k:j])
+				if multi {
+					p.utf8Run(s[k:j])
+				} else {
+					p.ascii(s[k:j])
+				}
 				k = j
 				continue
 			}
 		}
 		k = p.slow(s, k)
 	}
+}
+
+// utf8Run paints a run of valid characters, some multi-byte.
+func (p *painter) utf8Run(s []byte) {
+	p.maybeTables()
+	if p.wide || p.nearest || (p.truecolor && p.tabTrue == nil) || (!p.truecolor && p.tab256 == nil) {
+		for len(s) > 0 {
+			_, size := utf8.DecodeRune(s)
+			p.char(s[:size])
+			s = s[size:]
+		}
+		return
+	}
+	var off [block + 1]int
+	var idx [block]uint16
+	os, spread, freq := p.os, p.spread, p.freq
+	rst := p.rst
+	for len(s) > 0 {
+		m, a := 0, 0
+		for m < block && a < len(s) {
+			off[m] = a
+			if c := s[a]; c < utf8.RuneSelf {
+				a++
+			} else {
+				_, size := utf8.DecodeRune(s[a:])
+				a += size
+			}
+			m++
+		}
+		off[m] = a
+		i := p.i
+		for k := 0; k < m; k++ {
+			x := os + float64(i+k)/spread
+			t := float64(freq * x)
+			u := t * (1 / (2 * math.Pi))
+			f := u - float64(int64(u))
+			if f < 0 {
+				f++
+			}
+			b := int(f*tabBins) & (tabBins - 1)
+			var e uint16
+			if p.truecolor {
+				e = p.tabTrue[b]
+			} else {
+				e = uint16(p.tab256[b])
+			}
+			if !(t < tabLimit && t > -tabLimit) {
+				e = 0
+			}
+			idx[k] = e
+		}
+		if p.n > bufSize-block*40 {
+			p.flush()
+		}
+		for k := 0; k < m; k++ {
+			n := p.n
+			switch e := idx[k]; {
+			case e == 0:
+				p.colour(i + k)
+				n = p.n
+			case p.truecolor:
+				*(*[24]byte)(p.buf[n:]) = p.trueEsc[e]
+				n += int(p.trueLen[e])
+			default:
+				*(*[16]byte)(p.buf[n:]) = p.pre[e]
+				n += int(p.preLen[e])
+			}
+			ch := s[off[k]:off[k+1]]
+			if len(ch) == 1 {
+				p.buf[n] = ch[0]
+			} else if off[k]+4 <= len(s) {
+				*(*[4]byte)(p.buf[n:]) = *(*[4]byte)(s[off[k]:])
+			} else {
+				copy(p.buf[n:], ch)
+			}
+			n += len(ch)
+			*(*[8]byte)(p.buf[n:]) = rst
+			p.n = n + 5
+		}
+		p.i = i + m
+		p.units += m
+		s = s[a:]
+	}
+	p.escPend = false
 }
 
 // ascii paints a run of single-byte characters: the hot loop.
