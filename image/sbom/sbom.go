@@ -58,6 +58,7 @@ type pkg struct {
 	Supplier         string        `json:"supplier,omitempty"`
 	DownloadLocation string        `json:"downloadLocation"`
 	FilesAnalyzed    bool          `json:"filesAnalyzed"`
+	VerificationCode *verification `json:"packageVerificationCode,omitempty"`
 	Checksums        []checksum    `json:"checksums,omitempty"`
 	LicenseConcluded string        `json:"licenseConcluded"`
 	LicenseDeclared  string        `json:"licenseDeclared"`
@@ -65,6 +66,10 @@ type pkg struct {
 	PrimaryPurpose   string        `json:"primaryPackagePurpose,omitempty"`
 	ExternalRefs     []externalRef `json:"externalRefs,omitempty"`
 	Comment          string        `json:"comment,omitempty"`
+}
+
+type verification struct {
+	Value string `json:"packageVerificationCodeValue"`
 }
 
 type externalRef struct {
@@ -221,6 +226,17 @@ func Generate(in Input) ([]byte, error) {
 		}
 		return fileOrder[i].sum < fileOrder[j].sum
 	})
+	// The image package holds the files: SPDX 2.3 then wants
+	// filesAnalyzed and the verification code (section 7.9: SHA-1 of
+	// the sorted SHA-1s of the files).
+	var sums []string
+	for _, k := range fileOrder {
+		sums = append(sums, seenFile[k].Checksums[0].Value)
+	}
+	sort.Strings(sums)
+	vc := sha1.Sum([]byte(strings.Join(sums, "")))
+	doc.Packages[0].FilesAnalyzed = true
+	doc.Packages[0].VerificationCode = &verification{hex.EncodeToString(vc[:])}
 	for _, k := range fileOrder {
 		f := seenFile[k]
 		if len(filePlats[k]) < len(plats) {
