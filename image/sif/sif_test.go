@@ -166,3 +166,49 @@ func TestReproducible(t *testing.T) {
 		t.Error("content change did not change the SIF and its ID")
 	}
 }
+
+// BenchmarkBuild is moo.sif's build from an already-built busybox: the
+// root filesystem, the squashfs, the SIF (figure for README: target <= 1 s,
+// size <= 2 MiB for linux/amd64).
+func BenchmarkBuild(b *testing.B) {
+	d := mooDef(b)
+	bb := busybox(b)
+	mt := time.Unix(1700000000, 0)
+	var size int
+	for b.Loop() {
+		tree, err := rootfs.Moobox(mt, bb, rootfs.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err := Build(tree, d, Options{Platform: hostPlatform(), Created: mt})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(img.Bytes)
+	}
+	b.ReportMetric(float64(size), "bytes")
+}
+
+// FuzzVerify feeds corrupted SIFs to Verify: errors, never a panic or hang.
+func FuzzVerify(f *testing.F) {
+	d, err := deffile.Parse("f.def", []byte("Bootstrap: scratch\n%runscript\n  echo hi\n"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	tree := rootfs.New(time.Unix(1, 0))
+	tree.WriteFile("usr/bin/busybox", []byte("\x7fELF not really"), 0o755)
+	tree.Symlink("usr/bin", "bin")
+	tree.Symlink("busybox", "usr/bin/sh")
+	img, err := Build(tree, d, Options{Platform: hostPlatform(), SBOM: []byte(`{"spdxVersion":"SPDX-2.3"}`)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(img.Bytes)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Verify(data)
+		if r == nil {
+			t.Fatal("nil report")
+		}
+		_ = err
+	})
+}

@@ -14,8 +14,6 @@ import (
 
 	"github.com/apptainer/sif/v2/pkg/sif"
 	sqfs "github.com/sylabs/squashfs"
-
-	"github.com/moobox/moobox/image/rootfs"
 )
 
 // Report is what Verify found in a SIF.
@@ -47,8 +45,25 @@ type DescInfo struct {
 // resolves to an executable, and a busybox built for the partition's
 // architecture. The first problem found is returned as the error; the
 // report is filled as far as it got.
-func Verify(data []byte) (*Report, error) {
-	r := &Report{}
+func Verify(data []byte) (r *Report, err error) {
+	r = &Report{}
+	// The SIF and squashfs readers come from other projects and are fed
+	// untrusted bytes: a panic there is a malformed image, not a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed image: %v", p)
+		}
+	}()
+	// The loader allocates as many descriptors as the header claims:
+	// bound the header's table against the file first.
+	if len(data) < 128 {
+		return r, fmt.Errorf("not a SIF: %d bytes", len(data))
+	}
+	total := int64(binary.LittleEndian.Uint64(data[88:]))
+	dOff, dSize := int64(binary.LittleEndian.Uint64(data[96:])), int64(binary.LittleEndian.Uint64(data[104:]))
+	if total < 0 || total > 1<<16 || dOff < 0 || dSize < 0 || dOff > int64(len(data)) || dSize > int64(len(data))-dOff {
+		return r, fmt.Errorf("not a SIF: descriptor table (%d entries, %d+%d) beyond the file's %d bytes", total, dOff, dSize, len(data))
+	}
 	f, err := sif.LoadContainer(sif.NewBuffer(data), sif.OptLoadWithCloseOnUnload(false))
 	if err != nil {
 		return r, fmt.Errorf("not a SIF: %w", err)
@@ -67,8 +82,20 @@ func Verify(data []byte) (*Report, error) {
 	counts := map[sif.DataType]int{}
 	var part *sif.Descriptor
 	var inspect, sbom []byte
+	// Descriptor data is sliced from data after a bounds check: the
+	// library's GetData allocates whatever size a descriptor claims.
+	objData := func(d sif.Descriptor) ([]byte, error) {
+		off, size := d.Offset(), d.Size()
+		if off < 0 || size < 0 || off > int64(len(data)) || size > int64(len(data))-off {
+			return nil, fmt.Errorf("descriptor %d: object %d+%d beyond the file's %d bytes", d.ID(), off, size, len(data))
+		}
+		return data[off : off+size], nil
+	}
 	f.WithDescriptors(func(d sif.Descriptor) bool {
 		counts[d.DataType()]++
+		if _, err := objData(d); err != nil {
+			bad("%v", err)
+		}
 		di := DescInfo{ID: d.ID(), Group: d.GroupID(), Start: d.Offset(), End: d.Offset() + d.Size(),
 			Type: d.DataType().String(), Name: d.Name(), Link: "NONE"}
 		if id, isGroup := d.LinkedID(); id != 0 {
@@ -91,13 +118,13 @@ func Verify(data []byte) (*Report, error) {
 			}
 		case sif.DataGenericJSON:
 			if d.Name() == InspectMetadataName {
-				inspect, _ = d.GetData()
+				inspect, _ = objData(d)
 			}
 		case sif.DataSBOM:
 			if fm, err := d.SBOMMetadata(); err == nil {
 				di.Detail = fm.String()
 				if fm == sif.SBOMFormatSPDXJSON {
-					sbom, _ = d.GetData()
+					sbom, _ = objData(d)
 				}
 			}
 		}
@@ -156,7 +183,11 @@ func Verify(data []byte) (*Report, error) {
 	if r.PartOffset%4096 != 0 {
 		bad("partition offset %d is not 4 KiB aligned (loop mounts need it)", r.PartOffset)
 	}
-	if err := r.checkSquash(part, arch); err != nil {
+	img, err := objData(*part)
+	if err != nil {
+		return r, joinProblems(problems)
+	}
+	if err := r.checkSquash(img, arch); err != nil {
 		bad("squashfs: %v", err)
 	}
 	return r, joinProblems(problems)
@@ -169,18 +200,23 @@ func joinProblems(p []string) error {
 	return errors.New(strings.Join(p, "; "))
 }
 
-func (r *Report) checkSquash(part *sif.Descriptor, arch string) error {
-	img, err := part.GetData()
-	if err != nil {
-		return err
-	}
+func (r *Report) checkSquash(img []byte, arch string) error {
 	if len(img) < 96 || string(img[:4]) != "hsqs" {
 		return fmt.Errorf("no squashfs superblock")
 	}
 	if major, minor := binary.LittleEndian.Uint16(img[28:]), binary.LittleEndian.Uint16(img[30:]); major != 4 || minor != 0 {
 		return fmt.Errorf("squashfs version %d.%d, want 4.0", major, minor)
 	}
+	// The reader allocates buffers of the superblock's block size: check
+	// it before trusting the image to the reader.
+	bs, blog := binary.LittleEndian.Uint32(img[12:]), binary.LittleEndian.Uint16(img[22:])
+	if bs < 4096 || bs > 1<<20 || bs&(bs-1) != 0 || uint32(1)<<blog != bs {
+		return fmt.Errorf("bad block size %d (log %d)", bs, blog)
+	}
 	r.SquashBytes = int64(binary.LittleEndian.Uint64(img[40:]))
+	if err := checkFragments(img); err != nil {
+		return err
+	}
 	if r.SquashBytes > int64(len(img)) {
 		return fmt.Errorf("bytes_used %d beyond the partition's %d bytes", r.SquashBytes, len(img))
 	}
@@ -215,6 +251,12 @@ func (r *Report) checkSquash(part *sif.Descriptor, arch string) error {
 			return fmt.Errorf("/%s: mode %v, want %v", want.p, fi.Mode(), want.mode)
 		}
 	}
+	// Sizes come from the image: bound them before reading whole files.
+	for _, p := range []string{LabelsPath} {
+		if fi, err := rd.Stat(p); err != nil || fi.Size() > 1<<20 {
+			return fmt.Errorf("/%s: unreadable or larger than 1 MiB", p)
+		}
+	}
 	var labels map[string]string
 	if b, err := rd.ReadFile(LabelsPath); err != nil || json.Unmarshal(b, &labels) != nil {
 		return fmt.Errorf("/%s is not a JSON object of labels", LabelsPath)
@@ -228,22 +270,14 @@ func (r *Report) checkSquash(part *sif.Descriptor, arch string) error {
 		return err
 	}
 	defer fh.Close()
-	head := make([]byte, 64<<10)
+	head := make([]byte, 64)
 	n, _ := io.ReadFull(fh, head)
-	exe, err := rootfs.ELFPlatform(head[:n])
+	exeArch, err := elfArch(head[:n])
 	if err != nil {
-		// debug/elf may need more than the head for section headers;
-		// read the whole file then.
-		whole, rerr := rd.ReadFile(sh)
-		if rerr != nil {
-			return rerr
-		}
-		if exe, err = rootfs.ELFPlatform(whole); err != nil {
-			return fmt.Errorf("/%s: %v", sh, err)
-		}
+		return fmt.Errorf("/%s: %v", sh, err)
 	}
-	if exe.Arch != arch {
-		return fmt.Errorf("/%s is a %s binary in a %s image", sh, exe.Arch, arch)
+	if exeArch != arch {
+		return fmt.Errorf("/%s is a %s binary in a %s image", sh, exeArch, arch)
 	}
 	return nil
 }
