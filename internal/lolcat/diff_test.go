@@ -36,10 +36,19 @@ func ruby(t testing.TB, tool, dir string, stdin []byte, env []string, args ...st
 	cmd := exec.Command(tool, args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin"}, env...)
-	cmd.Stdin = bytes.NewReader(stdin)
+	// A regular file, not a pipe: Ruby's 4096-byte reads from a pipe
+	// depend on timing.
+	f, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(stdin)
+	f.Seek(0, 0)
+	cmd.Stdin = f
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
+	err = cmd.Run()
 	status := 0
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
