@@ -70,7 +70,7 @@ var fortuneCases = []string{
 	"-m the goedel tao d1", "-u -m ggen computers", "-m ggen computers", "-m caf. $DIR/utf",
 	"-m 'Uryyb\\|Hello' $DIR/rot", "-m 'a|b'", "-m '*a'", "-m '^*'", "-m 'a**'",
 	"-m '[]a]'", "-m '[^a-z]'", "-m 'e\\{2\\}'", "-m '\\`The'", "-i -m 'the\\'''",
-	"-m x $DIR/hash", "-h", "-m", "-v", "-x", "-n", "-s -n 10 -m . one",
+	"-m x $DIR/hash", "-i -m '[a-c]x'", "-i -m '\\w'", "-m 'the\\'*'", "-m '\\B+ing'", "-h", "-m", "-v", "-x", "-n", "-s -n 10 -m . one",
 }
 
 func TestFortuneMatchesDebian(t *testing.T) {

@@ -28,7 +28,7 @@ type reFrame struct {
 type reItem struct {
 	s        string
 	repeated bool // ends with a repetition operator
-	anchor   bool // a ^ anchor: an operator after it is literal
+	anchor   bool // an anchor: an operator after it is literal
 }
 
 func byteLit(c byte) string {
@@ -44,30 +44,33 @@ func translatePattern(pat []byte) (string, error) {
 		f := stack[len(stack)-1]
 		return &f.branches[len(f.branches)-1]
 	}
-	// atStart: at the start of the pattern, a group or a branch.
-	atStart := func() bool {
+	// opIsLiteral: * + ? are plain characters at the start of the pattern,
+	// a group or a branch, and right after an anchor (glibc never repeats
+	// an anchor: "^*" and "\\'*" match a star).
+	opIsLiteral := func() bool {
 		b := *cur()
-		return len(b) == 0 || (len(b) == 1 && b[0].anchor)
+		return len(b) == 0 || b[len(b)-1].anchor
 	}
 	add := func(s string) { *cur() = append(*cur(), reItem{s: s}) }
+	anchor := func(s string) { *cur() = append(*cur(), reItem{s: s, anchor: true}) }
 	for i := 0; i < len(pat); i++ {
 		c := pat[i]
 		switch c {
 		case '^':
 			if len(*cur()) == 0 {
-				*cur() = append(*cur(), reItem{s: "^", anchor: true})
+				anchor("^")
 			} else {
 				add(`\^`)
 			}
 		case '$':
 			rest := pat[i+1:]
 			if len(rest) == 0 || len(rest) >= 2 && rest[0] == '\\' && (rest[1] == ')' || rest[1] == '|') {
-				add("$")
+				anchor("$")
 			} else {
 				add(`\$`)
 			}
 		case '*', '+', '?':
-			if atStart() {
+			if opIsLiteral() {
 				add(byteLit(c))
 				continue
 			}
@@ -118,13 +121,13 @@ func translatePattern(pat []byte) (string, error) {
 			case 'S':
 				add(`[^\t\n\v\f\r ]`)
 			case 'b', '<', '>':
-				add(`\b`)
+				anchor(`\b`)
 			case 'B':
-				add(`\B`)
+				anchor(`\B`)
 			case '`':
-				add(`\A`)
+				anchor(`\A`)
 			case '\'':
-				add(`\z`)
+				anchor(`\z`)
 			default:
 				add(byteLit(e))
 			}

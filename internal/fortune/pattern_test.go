@@ -1,0 +1,47 @@
+package fortune
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// randomPattern strings together the pieces of re_comp's syntax that users
+// type, valid or not (unbalanced groups, stray operators), for a
+// differential test against Debian's fortune -m.
+func randomPattern(r *rand.Rand) string {
+	pieces := []string{
+		"the", "a", "e", "in", "s", "T", "ing", " ", ".", `\w`, `\W`, `\s`, `\S`,
+		"[a-z]", "[^ a-m]", "[]x]", "[0-9]", "*", "+", "?", `\(`, `\)`, `\|`,
+		"^", "$", `\b`, `\B`, "{2}", `\{`, "|", "(", ")", `\.`, "\\`", `\'`, "-",
+	}
+	var b strings.Builder
+	for i, n := 0, 1+r.IntN(6); i < n; i++ {
+		b.WriteString(pieces[r.IntN(len(pieces))])
+	}
+	return b.String()
+}
+
+func TestPatternsMatchDebian(t *testing.T) {
+	deb := debianTool(t, "fortune")
+	requireSysFortunes(t)
+	dir := fortuneFixture(t)
+	files := []string{filepath.Join(dir, "goedel"), filepath.Join(dir, "d1")}
+	env := []string{"LANG=C", "PWD=" + dir}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		pat := randomPattern(r)
+		args := []string{"-m", pat}
+		if i%3 == 0 {
+			args = append([]string{"-i"}, args...)
+		}
+		args = append(args, files...)
+		want := runTool(t, deb, "fortune", dir, env, args...)
+		got := runApplet(t, Main, dir, env, append([]string{"fortune"}, args...)...)
+		if got != want {
+			t.Errorf("fortune %q: moobox exit %d, Debian %d\nstdout %s\nstderr %s", args[:len(args)-2], got.code, want.code,
+				firstDiff(got.stdout, want.stdout), firstDiff(got.stderr, want.stderr))
+		}
+	}
+}
