@@ -63,3 +63,6 @@ if [ -x "$ruby" ]; then
 		FNR != NR && $1 == "ruby" { v = $2; sub(/ms$/, "", v); r = sm / v }
 		END { if (r > 0) printf "moobox/ruby throughput ratio (256 colours): %.0fx\n", m / r }' "$tmp/big" "$tmp/small"
 fi
+
+echo "== Go benchmarks (in-process; MB/cpu-s is throughput per CPU second, robust to machine load)"
+go test -run '^$' -bench 'Paint|Startup' -benchtime "${BENCHTIME:-10x}" ./internal/lolcat | grep -E '^Benchmark'

@@ -524,20 +524,21 @@ func (p *painter) asciiTrue(s []byte) {
 		if p.n > bufSize-block*40 {
 			p.flush()
 		}
+		buf, n := p.buf, p.n
 		for k, c := range blk {
 			if e := idx[k]; e != 0 {
-				n := p.n
-				*(*[24]byte)(p.buf[n:]) = esc[e]
-				p.n = n + int(elen[e])
+				*(*[24]byte)(buf[n:]) = esc[e]
+				n += int(elen[e])
 			} else {
+				p.n = n
 				p.colour(i + k)
+				n = p.n
 			}
-			n := p.n
-			p.buf[n] = c
-			*(*[8]byte)(p.buf[n+1:]) = rst
-			p.n = n + 6
+			buf[n] = c
+			*(*[8]byte)(buf[n+1:]) = rst
+			n += 6
 		}
-		p.i = i + len(blk)
+		p.n, p.i = n, i+len(blk)
 	}
 }
 
