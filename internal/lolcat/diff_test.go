@@ -264,3 +264,22 @@ func TestDifferential(t *testing.T) {
 		})
 	}
 }
+
+// TestNoInputLoss pins the deliberate difference: where Ruby lolcat
+// silently drops input, moobox paints all of it.
+func TestNoInputLoss(t *testing.T) {
+	tool := testutil.RequireTool(t, "lolcat", "lolcat")
+	for _, in := range []string{"ok\nbad \xff byte\nmore\n", "ends in an escape\x1b[", "line\x1b\nnext\n", "osc \x1b]0;t\nx\n"} {
+		if !rubyDrops([]byte(in)) {
+			t.Errorf("%q: rubyDrops says Ruby keeps it", in)
+		}
+		want, _, _ := ruby(t, tool, t.TempDir(), []byte(in), nil, "-f", "-S", "3")
+		got, _, st := run(t, "", []byte(in), nil, "-f", "-S", "3")
+		if subsequence([]byte(in), want) {
+			t.Errorf("%q: Ruby no longer drops input: %q", in, want)
+		}
+		if !subsequence([]byte(in), got) || st != 0 {
+			t.Errorf("%q: lost input: %q", in, got)
+		}
+	}
+}
