@@ -202,7 +202,7 @@ func WriteFile(name string, data []byte) error {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot write %s: %w", name, unwrapPath(err))
 	}
 	tmp := f.Name()
 	ok := false
@@ -223,10 +223,22 @@ func WriteFile(name string, data []byte) error {
 		return err
 	}
 	if err := os.Rename(tmp, name); err != nil {
-		return err
+		return fmt.Errorf("cannot write %s: %w", name, unwrapPath(err))
 	}
 	ok = true
 	return nil
+}
+
+// unwrapPath drops the temporary file's name from an *os.PathError or
+// *os.LinkError: the user named the output, not the temp file.
+func unwrapPath(err error) error {
+	switch e := err.(type) {
+	case *os.PathError:
+		return e.Err
+	case *os.LinkError:
+		return e.Err
+	}
+	return err
 }
 
 // Meta is the container metadata derived from the definition file: the
