@@ -174,3 +174,27 @@ func FuzzPattern(f *testing.F) {
 		}
 	})
 }
+
+// Applets run concurrently inside the shell: fortune keeps no shared state
+// (run with -race to check).
+func TestFortuneConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"FORTUNE_PATH=" + filepath.Join(dir, "none"), "MOOBOX_SEED=5"}
+	want := runApplet(t, Main, dir, env, "fortune", "-c")
+	done := make(chan result, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			if i%2 == 0 {
+				done <- runApplet(t, Main, dir, env, "fortune", "-c")
+			} else {
+				done <- runApplet(t, Main, dir, env, "fortune", "-m", "cow")
+			}
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		r := <-done
+		if r.code == 0 && r.stdout != want.stdout {
+			t.Errorf("concurrent run differs: %q vs %q", r.stdout, want.stdout)
+		}
+	}
+}
