@@ -33,7 +33,7 @@ func TestMooDef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(env, []string{"PATH=/usr/bin"}) {
+	if !reflect.DeepEqual(env, []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}) {
 		t.Errorf("Env = %q", env)
 	}
 }
