@@ -47,7 +47,8 @@ func waitFor(t *testing.T, l *ptyLog, from int, s string) int {
 }
 
 // TestInteractive drives an interactive sh through a pseudo-terminal: the
-// prompt comes from PS1, a pipeline of applets runs, Ctrl-C stops a
+// prompt comes from PS1, pipelines of applets run (fortune | cowsay too),
+// Ctrl-C stops a
 // running sleep without ending the shell, and Ctrl-D ends it.
 func TestInteractive(t *testing.T) {
 	bin := binDir(t)
@@ -72,6 +73,10 @@ func TestInteractive(t *testing.T) {
 			pos := waitFor(t, &log, 0, "moo> ")
 			io.WriteString(f, "echo hi | cat\r")
 			pos = waitFor(t, &log, pos, "hi\r\n")
+			pos = waitFor(t, &log, pos, "moo> ")
+
+			io.WriteString(f, "fortune | cowsay\r")
+			pos = waitFor(t, &log, pos, "(oo)")
 			pos = waitFor(t, &log, pos, "moo> ")
 
 			io.WriteString(f, "sleep 5; echo not-interrupted\r")
