@@ -48,8 +48,8 @@ func waitFor(t *testing.T, l *ptyLog, from int, s string) int {
 
 // TestInteractive drives an interactive sh through a pseudo-terminal: the
 // prompt comes from PS1, pipelines of applets run (fortune | cowsay too),
-// Ctrl-C stops a
-// running sleep without ending the shell, and Ctrl-D ends it.
+// Ctrl-C stops a running sleep without ending the shell, and Ctrl-D ends
+// it.
 func TestInteractive(t *testing.T) {
 	bin := binDir(t)
 	for _, tc := range []struct{ name, noinproc string }{{"in-process", ""}, {"exec", "1"}} {
