@@ -308,10 +308,12 @@ func shebangScript(body string) string {
 }
 
 // buildDate formats t like Apptainer's org.label-schema.build-date
-// ("Thursday_26_November_2026_22:5:0_UTC": unpadded fields).
+// ("Thursday_26_November_2026_22:05:00_UTC"). Apptainer writes minutes and
+// seconds unpadded but parses the label back with "15:04:05", which needs
+// two digits: pad them so the label always parses.
 func buildDate(t time.Time) string {
 	zone, _ := t.Zone()
-	return fmt.Sprintf("%s_%d_%s_%d_%d:%d:%d_%s", t.Weekday(), t.Day(), t.Month(), t.Year(),
+	return fmt.Sprintf("%s_%d_%s_%d_%d:%02d:%02d_%s", t.Weekday(), t.Day(), t.Month(), t.Year(),
 		t.Hour(), t.Minute(), t.Second(), zone)
 }
 

@@ -146,6 +146,18 @@ func verifyOK(t testing.TB, err error) {
 	t.Fatal(err)
 }
 
+// TestBuildDate checks the label parses the way Apptainer reads it back.
+func TestBuildDate(t *testing.T) {
+	for _, sec := range []int64{0, 1700000000, 1700000000 - 13*60 - 15, 4102444800} {
+		want := time.Unix(sec, 0).UTC()
+		s := buildDate(want)
+		got, err := time.Parse("Monday 2 January 2006 15:04:05 MST", strings.ReplaceAll(s, "_", " "))
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: parsed %v %v, want %v", s, got, err, want)
+		}
+	}
+}
+
 func TestReproducible(t *testing.T) {
 	d := mooDef(t)
 	a := buildMoo(t, 1700000000, d)
