@@ -144,8 +144,8 @@ func TestSIFArm64(t *testing.T) {
 		t.Errorf("siftool list: %v\n%s", err, list)
 	}
 	// verify checks /bin/sh is an arm64 ELF.
-	if o, err := exec.Command("go", "run", ".", "verify", out).CombinedOutput(); err != nil {
-		t.Errorf("verify: %v\n%s", err, o)
+	if rc := verifyCmd([]string{out}); rc != 0 {
+		t.Errorf("moobuild verify %s: rc %d", out, rc)
 	}
 	if rc := sifBuildMain([]string{"-q", "--platform", "linux/arm64", "--test", out + "2.sif", mooDefPath(t)}, &stdout, &stderr); rc == 0 ||
 		!strings.Contains(stderr.String(), "cannot run a linux/arm64 image's %test") {
