@@ -424,6 +424,9 @@ func Main(c *applet.Ctx) int {
 	buf := make([]byte, 64<<10)
 	for _, name := range files {
 		var r io.Reader = c.Stdin
+		if r == nil {
+			r = strings.NewReader("")
+		}
 		var f *os.File
 		if name != "-" {
 			var err error
