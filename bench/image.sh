@@ -28,10 +28,23 @@ go run ./bench/sidebyside -n "${RUNS:-20}" \
 	"moobuild oci=bin/moobuild oci -q --busybox bin/busybox --sbom $tmp/s.json oci:$tmp/l2 oci-archive:$tmp/a.tar docker-archive:$tmp/d.tar >/dev/null" \
 	"tar|gzip -9 (layer only)=tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$SOURCE_DATE_EPOCH -C $tmp/root -cf - . | gzip -9n >$tmp/layer.tgz"
 
+# CPU time is less sensitive than wall time to other load on the machine.
+best=
+for _ in 1 2 3 4 5; do
+	/usr/bin/time -f '%U %S %e' -o "$tmp/time" bin/moobuild oci -q --busybox bin/busybox oci:$tmp/l3 oci-archive:$tmp/a3.tar docker-archive:$tmp/d3.tar >/dev/null
+	read -r u s e <"$tmp/time"
+	c=$(echo "$u + $s" | bc -l)
+	if [ -z "$best" ] || [ "$(echo "$c < $best" | bc -l)" = 1 ]; then best=$c bestwall=$e; fi
+done
+printf 'moobuild oci from bin/busybox: best of 5: %.2f s CPU, %.2f s wall (target <= 0.5 s)\n' "$best" "$bestwall"
+
 echo "== from source, per platform (go build of ./cmd/busybox + image)"
 plats=${BENCH_PLATFORMS:-linux/amd64,linux/arm64,linux/arm/v7,linux/386,linux/ppc64le,linux/s390x,linux/riscv64}
 for p in ${plats//,/ }; do
-	bin/moobuild oci -q --platform "$p" "oci:$tmp/warmup" >/dev/null # fill the cache
+	if ! bin/moobuild oci -q --platform "$p" "oci:$tmp/warmup" >/dev/null 2>"$tmp/err"; then # fill the cache
+		printf '%-16s build FAILED: %s\n' "$p" "$(grep -m1 -v '^moobuild\|^#' "$tmp/err")"
+		continue
+	fi
 	s=$(date +%s.%N)
 	bin/moobuild oci -q --platform "$p" "oci:$tmp/src" >/dev/null
 	e=$(date +%s.%N)
