@@ -154,7 +154,7 @@ func (p *painter) writeString(s string) {
 	}
 }
 
-// initTables prepares the escape strings (cheap, once per run).
+// initEsc prepares the escape strings (cheap, once per run).
 func (p *painter) initEsc() {
 	if p.preOK {
 		return
