@@ -57,6 +57,7 @@ func (s *shell) interactive(tty *os.File, params, args []string) int {
 		return 2
 	}
 	s.setArg0(r, s.c.Args[0])
+	s.onTTY = true
 	fd := int(tty.Fd())
 	// The prompt and the echo go to stderr, as in other shells, when it is
 	// the terminal; otherwise to stdout.

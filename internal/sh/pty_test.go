@@ -94,6 +94,20 @@ func TestInteractive(t *testing.T) {
 			pos = waitFor(t, &log, pos, "130\r\n")
 			pos = waitFor(t, &log, pos, "moo> ")
 
+			// An in-process applet reading the terminal stops reading it
+			// when interrupted: the next line goes to the shell.
+			io.WriteString(f, "cat\r")
+			time.Sleep(300 * time.Millisecond)
+			io.WriteString(f, "typed to cat\r")
+			pos = waitFor(t, &log, pos, "typed to cat\r\n") // the echo
+			pos = waitFor(t, &log, pos, "typed to cat\r\n") // cat's copy
+			time.Sleep(100 * time.Millisecond)
+			f.Write([]byte{3})
+			pos = waitFor(t, &log, pos, "moo> ")
+			io.WriteString(f, "echo after cat\r")
+			pos = waitFor(t, &log, pos, "after cat\r\n")
+			pos = waitFor(t, &log, pos, "moo> ")
+
 			// Ctrl-C at the prompt abandons the line only.
 			io.WriteString(f, "echo abandoned")
 			f.Write([]byte{3})

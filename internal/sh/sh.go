@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"golang.org/x/sys/unix"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
@@ -60,6 +61,9 @@ type shell struct {
 	lookup LookupFunc
 	name   string // for error messages, like busybox's "sh"
 	runner *interp.Runner
+	// onTTY: interactive, Ctrl-C cancels commands, and applets reading the
+	// terminal must stop reading it then (see ttyReader).
+	onTTY bool
 }
 
 // asBuiltin are the interpreter builtins replaced by moobox's applets, run
@@ -355,6 +359,9 @@ func (s *shell) runApplet(ctx context.Context, hc interp.HandlerContext, f apple
 	if ac.Stdin == nil || isNilFile(ac.Stdin) {
 		ac.Stdin = bytes.NewReader(nil)
 	}
+	if f, ok := ac.Stdin.(*os.File); ok && s.onTTY && args[0] != "sh" && applet.IsTerminal(f) {
+		ac.Stdin = &ttyReader{f: f, ctx: ctx}
+	}
 	// A process writing to a pipe nobody reads dies of SIGPIPE, and so does
 	// the shell loop around it; an applet only gets EPIPE, so watch for it
 	// (terminals are left unwrapped: applets check them for colour).
@@ -405,6 +412,34 @@ func (p *pipeWatch) Write(b []byte) (int, error) {
 		p.broken.Store(true)
 	}
 	return n, err
+}
+
+// ttyReader reads the terminal for an in-process applet until its command
+// is interrupted. An applet cannot be stopped, so after Ctrl-C it runs on
+// in the background; this keeps it from taking the next lines typed at
+// the prompt. (Terminals read in blocking mode, so it polls.)
+type ttyReader struct {
+	f   *os.File
+	ctx context.Context
+}
+
+func (t *ttyReader) Read(p []byte) (int, error) {
+	fd := int32(t.f.Fd())
+	for {
+		if t.ctx.Err() != nil {
+			return 0, io.EOF
+		}
+		n, err := unix.Poll([]unix.PollFd{{Fd: fd, Events: unix.POLLIN}}, 100)
+		if err != nil && err != unix.EINTR {
+			return 0, err
+		}
+		if n > 0 {
+			if t.ctx.Err() != nil {
+				return 0, io.EOF
+			}
+			return t.f.Read(p)
+		}
+	}
 }
 
 func isNilFile(r io.Reader) bool {
