@@ -219,6 +219,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	sbomPath := fl.String("sbom", "", "also write an SPDX 2.3 JSON SBOM to this file")
 	defPath := fl.String("def", "", "definition file for labels, environment and command (default: image/moo.def of the checkout; none: built-in defaults)")
 	user := fl.String("user", "", "image user (default 65534:65534, nobody)")
+	revision := fl.String("revision", "", "source revision for the labels and SBOM (default: the checkout's git HEAD)")
 	quiet := fl.BoolP("quiet", "q", false, "print only the digest")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -314,7 +315,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	t0 := time.Now()
-	res, err := Build(Input{Busyboxes: bbs, Def: def, MTime: mtime, Revision: rootfs.Revision(src), User: *user, Compression: c})
+	rev := *revision
+	if rev == "" {
+		rev = rootfs.Revision(src)
+	}
+	res, err := Build(Input{Busyboxes: bbs, Def: def, MTime: mtime, Revision: rev, User: *user, Compression: c})
 	if err != nil {
 		return fail(err)
 	}
