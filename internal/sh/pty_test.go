@@ -108,6 +108,20 @@ func TestInteractive(t *testing.T) {
 			pos = waitFor(t, &log, pos, "after cat\r\n")
 			pos = waitFor(t, &log, pos, "moo> ")
 
+			// An interrupted in-process applet writing to the terminal
+			// stops writing to it.
+			io.WriteString(f, "cat /dev/zero\r")
+			time.Sleep(300 * time.Millisecond)
+			f.Write([]byte{3})
+			pos = waitFor(t, &log, pos, "moo> ")
+			time.Sleep(200 * time.Millisecond)
+			n1 := len(log.String())
+			time.Sleep(300 * time.Millisecond)
+			if n2 := len(log.String()); n2 != n1 {
+				t.Errorf("%d bytes written to the terminal after Ctrl-C and the prompt", n2-n1)
+			}
+			pos = n1
+
 			// Ctrl-C at the prompt abandons the line only.
 			io.WriteString(f, "echo abandoned")
 			f.Write([]byte{3})

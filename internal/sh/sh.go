@@ -359,8 +359,18 @@ func (s *shell) runApplet(ctx context.Context, hc interp.HandlerContext, f apple
 	if ac.Stdin == nil || isNilFile(ac.Stdin) {
 		ac.Stdin = bytes.NewReader(nil)
 	}
-	if f, ok := ac.Stdin.(*os.File); ok && s.onTTY && args[0] != "sh" && applet.IsTerminal(f) {
-		ac.Stdin = &ttyReader{f: f, ctx: ctx}
+	if s.onTTY && args[0] != "sh" {
+		if f, ok := ac.Stdin.(*os.File); ok && applet.IsTerminal(f) {
+			ac.Stdin = &ttyReader{f: f, ctx: ctx}
+		}
+		// Output to the terminal goes through copies of its descriptor,
+		// closed when the command ends or is interrupted, so an applet
+		// left running after Ctrl-C can no longer write over the prompt.
+		var closeOut, closeErr func()
+		ac.Stdout, closeOut = dupTTY(ac.Stdout)
+		ac.Stderr, closeErr = dupTTY(ac.Stderr)
+		defer closeOut()
+		defer closeErr()
 	}
 	// A process writing to a pipe nobody reads dies of SIGPIPE, and so does
 	// the shell loop around it; an applet only gets EPIPE, so watch for it
@@ -440,6 +450,21 @@ func (t *ttyReader) Read(p []byte) (int, error) {
 			return t.f.Read(p)
 		}
 	}
+}
+
+// dupTTY returns a copy of w's descriptor when w is a terminal, and the
+// function that closes the copy.
+func dupTTY(w io.Writer) (io.Writer, func()) {
+	f, ok := w.(*os.File)
+	if !ok || !applet.IsTerminal(f) {
+		return w, func() {}
+	}
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return w, func() {}
+	}
+	nf := os.NewFile(uintptr(fd), f.Name())
+	return nf, func() { nf.Close() }
 }
 
 func isNilFile(r io.Reader) bool {
