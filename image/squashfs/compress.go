@@ -6,8 +6,6 @@ import (
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
-	"github.com/ulikunitz/xz/lzma"
 )
 
 // Compression selects the compressor of data and metadata blocks.
@@ -62,15 +60,11 @@ func newCompressorFactory(c Compression, blockSize int) (func() compressor, erro
 		// keeps us ahead of mksquashfs's time.
 		return func() compressor { return &zlibComp{} }, nil
 	case XZ:
-		cfg := xz.WriterConfig{
-			DictCap:  blockSize,
-			CheckSum: xz.CRC32,        // the kernel's xz decoder wants CRC32 (or none)
-			Matcher:  lzma.HashTable4, // its BinaryTree matcher compresses far worse here
-		}
-		if err := cfg.Verify(); err != nil {
-			return nil, err
-		}
-		return func() compressor { return &xzComp{cfg: cfg} }, nil
+		// Our own LZMA2 encoder (lzma.go): ulikunitz/xz's greedy parser
+		// made images 10% larger than mksquashfs's. The kernel allows a
+		// dictionary of max(block size, 8 KiB).
+		dict := max(blockSize, metaSize)
+		return func() compressor { return &xzComp{dict: dict} }, nil
 	case Zstd:
 		// A single encoder is safe for concurrent EncodeAll.
 		enc, err := zstd.NewWriter(nil,
@@ -111,23 +105,12 @@ func (z *zlibComp) compress(src []byte) ([]byte, error) {
 }
 
 type xzComp struct {
-	cfg xz.WriterConfig
-	buf bytes.Buffer
+	dict int
+	e    lzEnc
 }
 
 func (x *xzComp) compress(src []byte) ([]byte, error) {
-	x.buf.Reset()
-	w, err := x.cfg.NewWriter(&x.buf)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(src); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(x.buf.Bytes()), nil
+	return x.e.xzBlock(src, x.dict), nil
 }
 
 type zstdComp struct{ enc *zstd.Encoder }
