@@ -169,6 +169,9 @@ func TestBusyboxDifferential(t *testing.T) {
 		{`no args\n`, "extra"},
 		{`%s %s %s\n`, "only"},
 		{`%.3e %10.4f %-10.2e|\n`, "123456", "3.14159265", "0.000123"},
+		{`%8s|%-8s|%.2s|%5c|%b|\n`, "héllo", "wörld", "éa", "é", `\0303\0251`},
+		{`%-3b|\n`, "x"},
+		{`%*s|%-*s|%.*s|\n`, "-6", "ab", "4", "cd", "1", "ef"},
 	} {
 		add("", append([]string{"printf"}, a...)...)
 	}

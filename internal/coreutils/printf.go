@@ -115,16 +115,22 @@ func (p *printer) run(format string, args []string) (used int, stop bool) {
 			return used, true
 		}
 		conv := format[i]
+		if conv == 'b' && len(spec) > 1 {
+			// busybox takes %b bare only.
+			errorf(p.c, "%s: invalid format", format[start:mods]+format[i:])
+			p.rc = 1
+			return used, true
+		}
 		a, _ := next()
 		switch conv {
 		case 's':
-			fmt.Fprintf(w, string(spec)+"s", a)
+			padBytes(w, string(spec), a)
 		case 'b':
 			var sb strings.Builder
 			bw := bufio.NewWriter(&sb)
 			stop := writeEscapes(bw, a, true)
 			bw.Flush()
-			fmt.Fprintf(w, string(spec)+"s", sb.String())
+			padBytes(w, string(spec), sb.String())
 			if stop {
 				return used, true
 			}
@@ -133,7 +139,7 @@ func (p *printer) run(format string, args []string) (used int, stop bool) {
 			if a != "" {
 				ch = a[:1]
 			}
-			fmt.Fprintf(w, string(spec)+"s", ch)
+			padBytes(w, string(spec), ch)
 		case 'd', 'i':
 			fmt.Fprintf(w, string(spec)+"d", p.int(a))
 		case 'o', 'u', 'x', 'X':
@@ -154,6 +160,37 @@ func (p *printer) run(format string, args []string) (used int, stop bool) {
 		}
 	}
 	return used, false
+}
+
+// padBytes prints s under a %[-][width][.prec] spec counting bytes, as C
+// does (Go's fmt counts runes).
+func padBytes(w *bufio.Writer, spec, s string) {
+	spec = strings.TrimPrefix(spec, "%")
+	left := strings.Contains(spec, "-")
+	spec = strings.TrimLeft(spec, "-+ #0")
+	width, prec := spec, ""
+	if i := strings.IndexByte(spec, '.'); i >= 0 {
+		width, prec = spec[:i], spec[i+1:]
+		p, _ := strconv.Atoi(prec)
+		if p >= 0 && p < len(s) {
+			s = s[:p]
+		}
+	}
+	n, _ := strconv.Atoi(width)
+	if n < 0 {
+		left, n = true, -n
+	}
+	if !left {
+		for i := len(s); i < n; i++ {
+			w.WriteByte(' ')
+		}
+	}
+	w.WriteString(s)
+	if left {
+		for i := len(s); i < n; i++ {
+			w.WriteByte(' ')
+		}
+	}
 }
 
 // int converts a numeric argument like strtoll with base 0; 'c and "c give
