@@ -3,33 +3,25 @@ package coreutils
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/moobox/moobox/internal/applet"
-	"github.com/moobox/moobox/internal/version"
+	"github.com/moobox/moobox/internal/bbopt"
 )
 
-// helpHeader opens every --help text, in busybox's layout so that users
-// and scripts recognise it.
-const helpHeader = "moobox v" + version.Version + " multi-call binary.\n\n"
+// helpHeader opens every --help text, in busybox's layout.
+const helpHeader = bbopt.HelpHeader
 
 // wantsHelp prints the usage when the first argument is --help, which is
 // the only place busybox looks for it. Help goes to stderr, status 0.
 func wantsHelp(c *applet.Ctx, usage string) bool {
-	if len(c.Args) > 1 && c.Args[1] == "--help" {
-		io.WriteString(c.Stderr, helpHeader+usage+"\n")
-		return true
-	}
-	return false
+	return bbopt.Help(c, &bbopt.Spec{Usage: usage + "\n"})
 }
 
-// opts is the result of parsing options busybox-style: GNU getopt with
-// argument permutation, clustered short options and "--".
+// opts is what parseOpts found; the applets adjust the counts (cat -A
+// sets -v, -t and -e), so it is a plain copy of bbopt's result.
 type opts struct {
 	n    [128]int      // how many times each option was given
 	vals [128][]string // arguments of options that take one
@@ -45,77 +37,31 @@ func (o *opts) val(b byte, def string) string {
 	return def
 }
 
-// parseOpts parses c.Args[1:] against spec ("ab:c": b takes an argument).
-// On a bad option it prints the error and the usage and returns ok=false;
-// the caller then exits 1 as busybox does.
-func parseOpts(c *applet.Ctx, spec, usage string) (o *opts, operands []string, ok bool) {
-	o = new(opts)
-	args := c.Args[1:]
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			operands = append(operands, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			operands = append(operands, a)
-			continue
-		}
-		if a[1] == '-' {
-			errorf(c, "unrecognized option '%s'", a)
-			io.WriteString(c.Stderr, helpHeader+usage+"\n")
-			return nil, nil, false
-		}
-		for j := 1; j < len(a); j++ {
-			b := a[j]
-			k := strings.IndexByte(spec, b)
-			if b >= 128 || b == ':' || k < 0 {
-				errorf(c, "invalid option -- '%c'", b)
-				io.WriteString(c.Stderr, helpHeader+usage+"\n")
-				return nil, nil, false
-			}
-			o.n[b]++
-			if k+1 < len(spec) && spec[k+1] == ':' {
-				var v string
-				if j+1 < len(a) {
-					v = a[j+1:]
-				} else if i+1 < len(args) {
-					i++
-					v = args[i]
-				} else {
-					errorf(c, "option requires an argument -- '%c'", b)
-					io.WriteString(c.Stderr, helpHeader+usage+"\n")
-					return nil, nil, false
-				}
-				o.vals[b] = append(o.vals[b], v)
-				break
-			}
+// parseOpts parses c.Args[1:] against spec ("ab:c": b takes an argument)
+// with the shared busybox-style parser. On a bad option it has printed the
+// error and the usage; the caller then exits 1 as busybox does.
+func parseOpts(c *applet.Ctx, spec, usage string) (*opts, []string, bool) {
+	b, operands, ok := bbopt.Parse(c, &bbopt.Spec{Short: spec, Usage: usage + "\n"})
+	if !ok {
+		return nil, nil, false
+	}
+	o := new(opts)
+	for i := range spec {
+		k := spec[i]
+		if k != ':' && k < 128 {
+			o.n[k] = b.Count(k)
+			o.vals[k] = b.Vals(k)
 		}
 	}
 	return o, operands, true
 }
 
 // errorf prints "name: message" on stderr.
-func errorf(c *applet.Ctx, format string, a ...any) {
-	fmt.Fprintf(c.Stderr, "%s: %s\n", c.Name(), fmt.Sprintf(format, a...))
-}
+func errorf(c *applet.Ctx, format string, a ...any) { bbopt.Errorf(c, format, a...) }
 
 // errText is the C library's wording of err's errno ("No such file or
-// directory"), which Go spells the same but in lower case.
-func errText(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		s := en.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
+// directory").
+func errText(err error) string { return bbopt.ErrText(err) }
 
 // isEPIPE reports a write to a pipe nobody reads any more; applets stop
 // quietly then, as a process killed by SIGPIPE would.
