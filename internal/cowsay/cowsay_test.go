@@ -1,6 +1,8 @@
 package cowsay
 
 import (
+	"github.com/moobox/moobox/internal/textwidth"
+
 	"bytes"
 	"io/fs"
 	"os"
@@ -205,8 +207,8 @@ func TestWidths(t *testing.T) {
 	// --compat keeps Perl's measure: a control character is -1 wide and
 	// a NUL ends the string.
 	for s, want := range map[string]int{"a\x01b": 1, "a\x00bcd": 1, "日本": 4} {
-		if got := mbswidth(s); got != want {
-			t.Errorf("mbswidth(%q) = %d, want %d", s, got, want)
+		if got := textwidth.Mbswidth(s); got != want {
+			t.Errorf("Mbswidth(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

@@ -5,7 +5,7 @@
 //
 // Extensions (long options only, so no Ruby command line changes meaning):
 //
-//	--wide     advance the rainbow by display columns (go-runewidth): wide
+//	--wide     advance the rainbow by display columns (internal/textwidth): wide
 //	           CJK and emoji count two, combining marks take the colour of
 //	           their base character
 //	--nearest  in 256-colour mode, pick the perceptually nearest xterm colour

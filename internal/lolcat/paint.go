@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mattn/go-runewidth"
+	"github.com/moobox/moobox/internal/textwidth"
 )
 
 // The painter turns a byte stream into rainbow units the way Ruby lolcat
@@ -285,7 +285,7 @@ func (p *painter) char(ch []byte) {
 	r, _ := utf8.DecodeRune(ch)
 	w := 1
 	if len(ch) > 1 || r >= utf8.RuneSelf {
-		w = runewidth.RuneWidth(r)
+		w = textwidth.RuneWidth(r)
 	}
 	if w == 0 {
 		// Combining marks and other zero-width characters take the
