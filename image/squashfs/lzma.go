@@ -606,6 +606,7 @@ func (e *lzEnc) segment(p0 int) int {
 		if pos > int(reps[0]) && e.data[pos] == e.data[pos-int(reps[0])-1] {
 			set(cur+1, r1+e.p0(e.p.isRepG0[s])+e.p0(e.p.isRep0Long[s][ps]), 3, 0, 1, 0)
 		}
+		rep0Len := 0
 		for ri := range 4 {
 			d := int(reps[ri])
 			if pos <= d || limit < 2 {
@@ -636,6 +637,9 @@ func (e *lzEnc) segment(p0 int) int {
 				last = cur + l
 				return e.emit(p0, last)
 			}
+			if ri == 0 {
+				rep0Len = l
+			}
 			for k := 2; k <= l; k++ {
 				set(cur+k, r1+rp+e.lenPrices[1][ps][k], 2, int8(ri), k, 0)
 			}
@@ -651,7 +655,9 @@ func (e *lzEnc) segment(p0 int) int {
 				last = cur + top.len
 				return e.emit(p0, last)
 			}
-			l := 2
+			// Lengths a rep0 match covers are almost never cheaper as a
+			// new match (liblzma skips them too).
+			l := max(2, rep0Len+1)
 			lp := &e.lenPrices[0][ps]
 			for _, m := range ms {
 				var dp [4]uint32
