@@ -755,6 +755,11 @@ func TestMultiPlatformQemu(t *testing.T) {
 				t.Errorf("busybox --list under %s: %q", qemu, out)
 			}
 			command(t, nil, q, path, "true")
+			if want := cow(t); want != "" {
+				if out := command(t, nil, q, path, "cowsay", "moo"); out != want {
+					t.Errorf("cowsay moo under %s:\n%s", qemu, out)
+				}
+			}
 		})
 	}
 	sort.Strings(got)
