@@ -52,7 +52,11 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmpRoot)
 	os.Chmod(tmpRoot, 0o755) // the unprivileged build reads from here
-	epoch = strconv.FormatInt(1_000_000_000+rand.Int64N(1_000_000_000), 10)
+	// Random unless given, so a failure logged with its date can be replayed.
+	epoch = os.Getenv("SOURCE_DATE_EPOCH")
+	if epoch == "" {
+		epoch = strconv.FormatInt(1_000_000_000+rand.Int64N(1_000_000_000), 10)
+	}
 	moobuild = filepath.Join(tmpRoot, "moobuild")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", moobuild, "./cmd/moobuild")
 	cmd.Dir = srcRoot
