@@ -57,7 +57,7 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	platform := fl.String("platform", "", "platform of the image, e.g. linux/arm64 (default: the host's, or the --busybox binary's)")
 	bbPath := fl.String("busybox", "", "use this busybox binary instead of building ./cmd/busybox")
 	srcDir := fl.String("src", "", "moobox checkout to build from (default: the one containing the current directory)")
-	comp := fl.String("comp", "gzip", "squashfs compression: gzip (what every runtime and kernel reads), xz (smaller) or zstd (older Singularity/Apptainer refuse it as corrupted)")
+	comp := fl.String("comp", "xz", "squashfs compression: xz (smallest; distribution kernels, squashfuse and every Singularity/Apptainer read it), gzip (also kernels built without xz) or zstd (older Singularity/Apptainer refuse it as corrupted)")
 	test := fl.Bool("test", false, "run the definition file's %test in the built image (in a chroot) before writing it")
 	quiet := fl.BoolP("quiet", "q", false, "print nothing but errors")
 	fl.Usage = func() {

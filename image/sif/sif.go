@@ -74,8 +74,10 @@ type Options struct {
 	// SBOM is an SPDX 2.3 JSON document; nil means image/sbom's document
 	// of the tree (without a revision).
 	SBOM []byte
-	// Compression of the SquashFS partition; 0 means gzip, which every
-	// kernel with squashfs support reads.
+	// Compression of the SquashFS partition; 0 means xz: 16% smaller
+	// than gzip for moobox (the static binary dominates), read by every
+	// distribution kernel, squashfuse and Singularity/Apptainer (gzip is
+	// the choice for exotic kernels without CONFIG_SQUASHFS_XZ).
 	Compression squashfs.Compression
 }
 
@@ -117,7 +119,7 @@ func Build(t *rootfs.Tree, d *deffile.Def, o Options) (*Image, error) {
 	var part bytes.Buffer
 	comp := o.Compression
 	if comp == 0 {
-		comp = squashfs.Gzip
+		comp = squashfs.XZ
 	}
 	if _, err := squashfs.Write(&part, sq, squashfs.Options{Compression: comp, MkfsTime: created.Unix()}); err != nil {
 		return nil, fmt.Errorf("sif: squashfs: %w", err)
