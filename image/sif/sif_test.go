@@ -15,6 +15,7 @@ import (
 	"github.com/moobox/moobox/image/build"
 	"github.com/moobox/moobox/image/deffile"
 	"github.com/moobox/moobox/image/rootfs"
+	"github.com/moobox/moobox/image/squashfs"
 	"github.com/moobox/moobox/internal/applets"
 )
 
@@ -62,6 +63,11 @@ func mooDef(t testing.TB) *deffile.Def {
 
 func buildMoo(t testing.TB, epoch int64, d *deffile.Def) *Image {
 	t.Helper()
+	return buildMooComp(t, epoch, d, 0)
+}
+
+func buildMooComp(t testing.TB, epoch int64, d *deffile.Def, c squashfs.Compression) *Image {
+	t.Helper()
 	mt := time.Unix(epoch, 0)
 	tree, err := rootfs.Moobox(mt, busybox(t), rootfs.Options{})
 	if err != nil {
@@ -70,7 +76,7 @@ func buildMoo(t testing.TB, epoch int64, d *deffile.Def) *Image {
 	if err := build.AddDefFiles(tree, d); err != nil {
 		t.Fatal(err)
 	}
-	img, err := Build(tree, d, Options{Platform: hostPlatform(), Created: mt,
+	img, err := Build(tree, d, Options{Platform: hostPlatform(), Created: mt, Compression: c,
 		Labels: map[string]string{"org.opencontainers.image.version": "test"}})
 	if err != nil {
 		t.Fatal(err)

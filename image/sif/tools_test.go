@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moobox/moobox/image/squashfs"
 	"github.com/moobox/moobox/internal/testutil"
 )
 
 // writeMoo builds moo.sif into a temp dir and returns its path.
-func writeMoo(t *testing.T) (string, *Image) {
+func writeMoo(t *testing.T, c squashfs.Compression) (string, *Image) {
 	t.Helper()
-	img := buildMoo(t, 1700000000, mooDef(t))
+	img := buildMooComp(t, 1700000000, mooDef(t), c)
 	p := filepath.Join(t.TempDir(), "moo.sif")
 	if err := WriteFile(p, img.Bytes); err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func squeeze(s string) string {
 func TestSiftool(t *testing.T) {
 	siftool := testutil.RequireTool(t, "siftool", "siftool")
 	unsquashfs := testutil.RequireTool(t, "unsquashfs", "squashfs-tools")
-	p, img := writeMoo(t)
+	p, img := writeMoo(t, 0)
 
 	list := run(t, siftool, "list", p)
 	for _, want := range []string{"|Def.FILE", "|JSON.Generic", "|FS (Squashfs/*System/" + runtime.GOARCH + ")", "|SBOM (spdx-json)"} {
@@ -120,7 +121,17 @@ func TestKernelMount(t *testing.T) {
 	umount := testutil.RequireTool(t, "umount", "mount")
 	unshare := testutil.RequireTool(t, "unshare", "util-linux")
 	chroot := testutil.RequireTool(t, "chroot", "coreutils")
-	p, img := writeMoo(t)
+	for _, c := range []squashfs.Compression{0, squashfs.Gzip, squashfs.Zstd} {
+		name := c.String()
+		if c == 0 {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) { kernelMount(t, c, mount, umount, unshare, chroot) })
+	}
+}
+
+func kernelMount(t *testing.T, c squashfs.Compression, mount, umount, unshare, chroot string) {
+	p, img := writeMoo(t, c)
 	r, err := Verify(img.Bytes)
 	verifyOK(t, err)
 	mnt := filepath.Join(t.TempDir(), "mnt")
