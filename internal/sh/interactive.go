@@ -77,6 +77,10 @@ func (s *shell) interactive(tty *os.File, params, args []string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
+	// There is no job control: Ctrl-Z would stop the shell with its
+	// command and leave the terminal hung. Ignored, it stops nothing (the
+	// commands inherit the ignored disposition).
+	signal.Ignore(syscall.SIGTSTP)
 
 	ctx := context.Background()
 	rc := 0
