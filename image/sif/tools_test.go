@@ -143,7 +143,39 @@ func kernelMount(t *testing.T, c squashfs.Compression, mount, umount, unshare, c
 		testutil.Missing(t, "kernel loop mount of the SIF failed here (no loop devices or squashfs module?): "+err.Error()+": "+string(out))
 	}
 	defer exec.Command(umount, mnt).Run()
+	checkMounted(t, mnt, unshare, chroot)
+}
 
+// TestSquashfuse mounts the partition with squashfuse_ll at its offset, as
+// Apptainer does without privilege, and runs the tools from it.
+func TestSquashfuse(t *testing.T) {
+	testutil.RequireRoot(t)
+	sqfuse := testutil.RequireTool(t, "squashfuse_ll", "squashfuse")
+	umount := testutil.RequireTool(t, "umount", "mount")
+	unshare := testutil.RequireTool(t, "unshare", "util-linux")
+	chroot := testutil.RequireTool(t, "chroot", "coreutils")
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		testutil.Missing(t, "no /dev/fuse: "+err.Error())
+	}
+	p, img := writeMoo(t, 0)
+	r, err := Verify(img.Bytes)
+	verifyOK(t, err)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(sqfuse, "-o", "offset="+strconv.FormatInt(r.PartOffset, 10), p, mnt).CombinedOutput()
+	if err != nil {
+		testutil.Missing(t, "squashfuse_ll mount failed here: "+err.Error()+": "+string(out))
+	}
+	defer exec.Command(umount, mnt).Run()
+	checkMounted(t, mnt, unshare, chroot)
+}
+
+// checkMounted runs cowsay, the demo runscript and the runscript with
+// arguments from the image mounted at mnt, in a chroot with its own PID
+// namespace and /proc.
+func checkMounted(t *testing.T, mnt, unshare, chroot string) {
 	inside := func(args ...string) (string, error) {
 		a := append([]string{"--fork", "--pid", "--mount-proc=" + filepath.Join(mnt, "proc"), chroot, mnt}, args...)
 		cmd := exec.Command(unshare, a...)
