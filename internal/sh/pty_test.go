@@ -79,8 +79,11 @@ func TestInteractive(t *testing.T) {
 			pos = waitFor(t, &log, pos, "(oo)")
 			pos = waitFor(t, &log, pos, "moo> ")
 
-			io.WriteString(f, "sleep 5; echo not-interrupted\r")
-			time.Sleep(300 * time.Millisecond)
+			// "started" shows the line runs, so the terminal is out of raw
+			// mode and Ctrl-C makes a signal.
+			io.WriteString(f, "echo started; sleep 5; echo not-interrupted\r")
+			pos = waitFor(t, &log, pos, "started\r\n")
+			time.Sleep(100 * time.Millisecond)
 			start := time.Now()
 			f.Write([]byte{3}) // Ctrl-C
 			pos = waitFor(t, &log, pos, "moo> ")
@@ -96,8 +99,8 @@ func TestInteractive(t *testing.T) {
 
 			// An in-process applet reading the terminal stops reading it
 			// when interrupted: the next line goes to the shell.
-			io.WriteString(f, "cat\r")
-			time.Sleep(300 * time.Millisecond)
+			io.WriteString(f, "echo started; cat\r")
+			pos = waitFor(t, &log, pos, "started\r\n")
 			io.WriteString(f, "typed to cat\r")
 			pos = waitFor(t, &log, pos, "typed to cat\r\n") // the echo
 			pos = waitFor(t, &log, pos, "typed to cat\r\n") // cat's copy
@@ -110,8 +113,9 @@ func TestInteractive(t *testing.T) {
 
 			// An interrupted in-process applet writing to the terminal
 			// stops writing to it.
-			io.WriteString(f, "cat /dev/zero\r")
-			time.Sleep(300 * time.Millisecond)
+			io.WriteString(f, "echo started; cat /dev/zero\r")
+			pos = waitFor(t, &log, pos, "started\r\n")
+			time.Sleep(100 * time.Millisecond)
 			f.Write([]byte{3})
 			pos = waitFor(t, &log, pos, "moo> ")
 			time.Sleep(200 * time.Millisecond)
