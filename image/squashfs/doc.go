@@ -36,11 +36,13 @@
 // Write and WriteFile produce the image; WriteFile goes through a temporary
 // file renamed into place, so a failure leaves no partial image. Options
 // choose the compressor (gzip: zlib level 9, klauspost/compress's encoder;
-// xz: ulikunitz/xz, CRC32 check, dictionary = block size; zstd:
-// klauspost/compress at its best level, window = block size: larger
-// dictionaries and windows are rejected by the kernel), the block size
-// (default 128 KiB) and the superblock time. No compressor options are
-// stored: none differ from the decoders' defaults. Data
+// xz: this package's own LZMA2 encoder, which parses by price like
+// liblzma's normal mode (ulikunitz/xz's greedy encoder made images 10%
+// larger), CRC32 check, dictionary max(block size, 8 KiB); zstd:
+// klauspost/compress at its best level, window = block size: the kernel
+// rejects larger dictionaries and windows), the block size (default
+// 128 KiB) and the superblock time. No compressor options are stored: none
+// differ from the decoders' defaults. Data
 // blocks are compressed on all cores; the output depends only on the tree
 // and the options, not on the order entries were added, the number of cores
 // or the machine.
