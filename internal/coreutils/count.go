@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moobox/moobox/internal/applet"
 )
@@ -198,7 +200,10 @@ naming each file when there are several
 	-n [+]N[bkm]	Last N lines (from line N on with +)
 			(b:*512 k:*1024 m:*1024^2)
 	-q		No headers
-	-v		Headers even for one file`
+	-v		Headers even for one file
+	-f		Then print what is appended, as it comes
+	-F		Likewise, waiting for missing files
+	-s SECONDS	Check every SECONDS with -f (default 1)`
 
 // parseCount reads N[bkm] with an optional sign, as head and tail take it.
 func parseCount(s string) (n uint64, sign byte, ok bool) {
@@ -267,9 +272,22 @@ func headTail(c *applet.Ctx, head bool) int {
 	}
 	cc := *c
 	cc.Args = obsoleteCount(c.Args, !head)
-	o, files, ok := parseOpts(&cc, "n:c:qv", usage)
+	spec := "n:c:qvfFs:"
+	if head {
+		spec = "n:c:qv"
+	}
+	o, files, ok := parseOpts(&cc, spec, usage)
 	if !ok {
 		return 1
+	}
+	interval := time.Second
+	if o.has('s') {
+		f, err := strconv.ParseFloat(o.val('s', ""), 64)
+		if err != nil || f < 0 {
+			errorf(c, "invalid number '%s'", o.val('s', ""))
+			return 1
+		}
+		interval = time.Duration(f * float64(time.Second))
 	}
 	bytesMode := false
 	arg := o.val('n', "10")
@@ -350,7 +368,80 @@ func headTail(c *applet.Ctx, head bool) int {
 			rc = 1
 		}
 	}
+	if !head && (o.has('f') || o.has('F')) {
+		// -f follows the files that opened; -F also waits for the others.
+		var names []string
+		for _, in := range inputs {
+			if in.name != "-" {
+				names = append(names, in.name)
+			}
+		}
+		if o.has('F') {
+			names = names[:0]
+			for _, n := range files {
+				if n != "-" {
+					names = append(names, n)
+				}
+			}
+		}
+		return follow(c, w, names, headers, interval, rc)
+	}
 	return w.finish(rc)
+}
+
+// follow prints what is appended to the files, checking every interval,
+// until output fails: the reader went away or, inside the shell, the
+// command was interrupted (its closed stdout then refuses even an empty
+// write).
+func follow(c *applet.Ctx, w outBuf, names []string, headers bool, interval time.Duration, rc int) int {
+	offs := make([]int64, len(names))
+	for i, n := range names {
+		offs[i] = -1
+		if fi, err := os.Stat(c.Path(n)); err == nil {
+			offs[i] = fi.Size()
+		}
+	}
+	last := len(names) - 1
+	if err := w.Flush(); err != nil {
+		return w.finish(1)
+	}
+	for {
+		time.Sleep(interval)
+		if _, err := c.Stdout.Write(nil); err != nil {
+			return rc
+		}
+		for i, n := range names {
+			fi, err := os.Stat(c.Path(n))
+			if err != nil {
+				continue
+			}
+			size := fi.Size()
+			if offs[i] < 0 {
+				offs[i] = 0
+			}
+			if size < offs[i] {
+				errorf(c, "%s: file truncated", n)
+				offs[i] = 0
+			}
+			if size == offs[i] {
+				continue
+			}
+			f, err := os.Open(c.Path(n))
+			if err != nil {
+				continue
+			}
+			if headers && i != last {
+				w.WriteString("\n==> " + n + " <==\n")
+				last = i
+			}
+			copied, _ := io.Copy(w, io.NewSectionReader(f, offs[i], size-offs[i]))
+			f.Close()
+			offs[i] += copied
+			if err := w.Flush(); err != nil {
+				return rc
+			}
+		}
+	}
 }
 
 func headOne(w outBuf, r io.Reader, n uint64, allBut, bytesMode bool) error {

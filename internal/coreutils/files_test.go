@@ -1,9 +1,11 @@
 package coreutils
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/moobox/moobox/internal/applet"
 	"github.com/moobox/moobox/internal/testutil"
@@ -195,4 +198,52 @@ func TestConcurrentApplets(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
+}
+
+// TestTailFollow: tail -f prints what is appended and ends when its output
+// goes away.
+func TestTailFollow(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	if err := os.WriteFile(log, []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		c := &applet.Ctx{Args: []string{"tail", "-f", "-s", "0.05", "log"}, Stdin: bytes.NewReader(nil), Stdout: pw, Stderr: io.Discard, Dir: dir}
+		done <- Tail(c)
+		pw.Close()
+	}()
+	rd := bufio.NewReader(pr)
+	expect := func(want string) {
+		t.Helper()
+		line, err := rd.ReadString('\n')
+		if err != nil || line != want {
+			t.Fatalf("read %q, %v; want %q", line, err, want)
+		}
+	}
+	expect("one\n")
+	appendLine := func(s string) {
+		f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(s)
+		f.Close()
+	}
+	appendLine("two\n")
+	expect("two\n")
+	appendLine("three\n")
+	expect("three\n")
+	pr.Close()
+	appendLine("four\n")
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("tail -f did not end when its reader went away")
+	}
 }
