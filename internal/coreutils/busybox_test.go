@@ -141,6 +141,10 @@ func TestBusyboxDifferential(t *testing.T) {
 	add("", "grep", "-L", "moo", "text", "empty")
 	add("", "grep", "", "empty")
 	add("", "grep", "l", "nonl")
+	for _, ctx := range [][]string{{"-A1"}, {"-B2"}, {"-C1"}, {"-A2", "-n"}, {"-C1", "-v"}, {"-B1", "-m", "2"}, {"-A0"}, {"-C3", "-c"}} {
+		add("", append(append([]string{"grep"}, ctx...), "moo", "text", "nonl", "numbers")...)
+		add("", append(append([]string{"grep"}, ctx...), "-e", "1", "-e", "7", "numbers")...)
+	}
 	add("", "grep", "-r", "cow", ".")
 	add("", "grep", "-rc", "moo", ".", "text")
 	add("", "grep", "-rl", "o", ".")

@@ -33,6 +33,9 @@ Print the lines of FILEs (or stdin) that match PATTERN
 	-F	PATTERN is a fixed string
 	-E	PATTERN is an extended regular expression
 	-m N	Stop after N matching lines per file
+	-A N	Print N lines of context after each match
+	-B N	Print N lines of context before each match
+	-C N	Both
 	-e PTRN	Pattern to match (repeatable)
 	-f FILE	Read patterns from FILE, one a line`
 
@@ -48,7 +51,7 @@ func Grep(c *applet.Ctx) int {
 	if name == "egrep" || name == "fgrep" {
 		cc.Args = append([]string{c.Args[0], "-" + strings.ToUpper(name[:1])}, c.Args[1:]...)
 	}
-	o, args, ok := parseOpts(&cc, "HhnlLcoqvsiwxFErRm:e:f:", grepUsage)
+	o, args, ok := parseOpts(&cc, "HhnlLcoqvsiwxFErRm:e:f:A:B:C:", grepUsage)
 	if !ok {
 		return 2
 	}
@@ -104,6 +107,22 @@ func Grep(c *applet.Ctx) int {
 		prefixName = false
 	}
 	g := grepper{o: o, re: re, w: newOut(c), prefixName: prefixName, max: maxCount}
+	for _, k := range []byte("ABC") {
+		if !o.has(k) {
+			continue
+		}
+		v, err := strconv.Atoi(o.val(k, ""))
+		if err != nil || v < 0 {
+			errorf(c, "invalid number '%s'", o.val(k, ""))
+			return 2
+		}
+		if k != 'B' {
+			g.after = v
+		}
+		if k != 'A' {
+			g.before = v
+		}
+	}
 	found, rc := false, 0
 	for _, f := range args {
 		if recursive && strings.HasPrefix(f, "\x00") {
@@ -200,11 +219,13 @@ func expandTree(c *applet.Ctx, args []string, follow bool) []string {
 }
 
 type grepper struct {
-	o          *opts
-	re         *regexp.Regexp
-	w          outBuf
-	prefixName bool
-	max        int
+	o             *opts
+	re            *regexp.Regexp
+	w             outBuf
+	prefixName    bool
+	max           int
+	after, before int  // context lines
+	grouped       bool // a context group was printed (for "--")
 }
 
 // file greps one input and reports whether any line was selected.
@@ -215,8 +236,20 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 	count := 0
 	lineNo := 0
 	quiet := o.has('q') || o.has('l') || o.has('L') || o.has('c')
+	// Context (-A, -B, -C): lines before a match wait in a ring, lines
+	// after it are counted down; "--" separates groups that do not touch.
+	context := !quiet && !o.has('o') && (g.after > 0 || g.before > 0)
+	type held struct {
+		no   int
+		text []byte
+	}
+	var ring []held
+	after, lastOut := 0, 0
 	var err error
-	for g.max < 0 || count < g.max {
+	for {
+		if g.max >= 0 && count >= g.max && after == 0 {
+			break
+		}
 		var line []byte
 		line, err = br.ReadBytes('\n')
 		if len(line) == 0 && err != nil {
@@ -227,9 +260,26 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 		if n := len(text); n > 0 && text[n-1] == '\n' {
 			text = text[:n-1]
 		}
-		wtext := widen(text)
-		hit := g.match(wtext)
-		if hit == invert {
+		done := g.max >= 0 && count >= g.max
+		var wtext []byte
+		hit := false
+		if !done {
+			wtext = widen(text)
+			hit = g.match(wtext) != invert
+		}
+		if !hit {
+			if context {
+				if after > 0 {
+					g.contextLine(name, lineNo, text, '-')
+					lastOut = lineNo
+					after--
+				} else if g.before > 0 {
+					if len(ring) == g.before {
+						ring = ring[1:]
+					}
+					ring = append(ring, held{lineNo, text})
+				}
+			}
 			if err != nil {
 				break
 			}
@@ -239,7 +289,20 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 		if o.has('q') {
 			return true, nil
 		}
-		if !quiet {
+		if context {
+			first := lineNo - len(ring)
+			if lastOut > 0 && first > lastOut+1 || lastOut == 0 && g.grouped {
+				g.w.WriteString("--\n")
+			}
+			g.grouped = true
+			for _, h := range ring {
+				g.contextLine(name, h.no, h.text, '-')
+			}
+			ring = ring[:0]
+			g.contextLine(name, lineNo, text, ':')
+			lastOut = lineNo
+			after = g.after
+		} else if !quiet {
 			if o.has('o') && !invert {
 				for _, loc := range g.matches(wtext) {
 					if loc[0] == loc[1] {
@@ -274,6 +337,21 @@ func (g *grepper) file(r io.Reader, name string) (bool, error) {
 		g.w.WriteString(name + "\n")
 	}
 	return count > 0, err
+}
+
+// contextLine prints a line with its prefixes joined by sep: ':' for
+// matches, '-' for context.
+func (g *grepper) contextLine(name string, no int, text []byte, sep byte) {
+	if g.prefixName {
+		g.w.WriteString(name)
+		g.w.WriteByte(sep)
+	}
+	if g.o.has('n') {
+		g.w.WriteString(strconv.Itoa(no))
+		g.w.WriteByte(sep)
+	}
+	g.w.Write(text)
+	g.w.WriteByte('\n')
 }
 
 // match reports whether the (widened) line has a match, a whole-word one
