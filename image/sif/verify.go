@@ -26,6 +26,7 @@ type Report struct {
 	PartOffset, PartSize int64
 	Labels               map[string]string
 	Files                int   // entries in the squashfs
+	Warnings             []string
 	SquashBytes          int64 // bytes_used of the squashfs superblock
 }
 
@@ -77,7 +78,12 @@ func Verify(data []byte) (r *Report, err error) {
 		bad("launch line %q, want %q", r.Launch, LaunchScript)
 	}
 	if r.Created == 0 {
-		bad("creation time is 0")
+		// Legal, but runtimes then show 1970: moobuild only writes it
+		// when neither SOURCE_DATE_EPOCH nor a git checkout gave a date.
+		r.Warnings = append(r.Warnings, "creation time is 0 (set SOURCE_DATE_EPOCH)")
+	}
+	if r.Modified < r.Created {
+		bad("modified %d before created %d", r.Modified, r.Created)
 	}
 	counts := map[sif.DataType]int{}
 	var part *sif.Descriptor
@@ -415,6 +421,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		for _, k := range keys {
 			fmt.Fprintf(&buf, "  %s: %s\n", k, r.Labels[k])
 		}
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&buf, "warning: %s\n", w)
 	}
 	n, err := w.Write(buf.Bytes())
 	return int64(n), err
