@@ -25,7 +25,7 @@ type Report struct {
 	// (the offset for "mount -o loop,offset=N").
 	PartOffset, PartSize int64
 	Labels               map[string]string
-	Files                int   // entries in the squashfs
+	Files                int // entries in the squashfs
 	Warnings             []string
 	SquashBytes          int64 // bytes_used of the squashfs superblock
 }
