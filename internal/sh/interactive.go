@@ -169,6 +169,7 @@ func (s *shell) runInteractive(ctx context.Context, r *interp.Runner, stmts []*s
 	}()
 	rc := 0
 	for _, st := range stmts {
+		s.noteFuncs(st)
 		err := r.Run(cctx, renameArg0(st))
 		if intr.Load() || cctx.Err() != nil {
 			rc = 130

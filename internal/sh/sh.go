@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -60,10 +61,14 @@ type shell struct {
 	c      *applet.Ctx
 	lookup LookupFunc
 	name   string // for error messages, like busybox's "sh"
-	runner *interp.Runner
 	// onTTY: interactive, Ctrl-C cancels commands, and applets reading the
 	// terminal must stop reading it then (see ttyReader).
 	onTTY bool
+
+	mu sync.Mutex
+	// shadowed names the routed builtins the script defines functions
+	// for; those calls are left to the interpreter.
+	shadowed map[string]bool
 }
 
 // asBuiltin are the interpreter builtins replaced by moobox's applets, run
@@ -75,19 +80,47 @@ var asBuiltin = map[string]bool{"echo": true, "printf": true, "test": true, "[":
 // applet; no real command name contains a NUL.
 const builtinMark = "\x00"
 
-// callHandler routes echo, printf, test and [ to the applets unless a
-// shell function of that name exists.
+// callHandler routes echo, printf, test and [ to the applets, and umask
+// and kill to ownBuiltins, unless the script defines a function of that
+// name. (It runs concurrently in pipelines, so it reads no interpreter
+// state: functions are found in the parsed code beforehand, see
+// noteFuncs.)
 func (s *shell) callHandler(ctx context.Context, args []string) ([]string, error) {
-	if ownBuiltins[args[0]] != nil && (s.runner == nil || s.runner.Funcs[args[0]] == nil) {
-		return append([]string{builtinMark + args[0]}, args[1:]...), nil
+	name := args[0]
+	if ownBuiltins[name] == nil && !asBuiltin[name] {
+		return args, nil
 	}
-	if asBuiltin[args[0]] && s.lookup != nil && (s.runner == nil || s.runner.Funcs[args[0]] == nil) {
-		if _, ok := s.lookup(args[0]); ok {
-			out := append([]string{builtinMark + args[0]}, args[1:]...)
-			return out, nil
+	s.mu.Lock()
+	shadowed := s.shadowed[name]
+	s.mu.Unlock()
+	if shadowed {
+		return args, nil
+	}
+	if ownBuiltins[name] == nil {
+		if _, ok := s.lookup(name); !ok {
+			return args, nil
 		}
 	}
-	return args, nil
+	return append([]string{builtinMark + name}, args[1:]...), nil
+}
+
+// noteFuncs records the routed builtins that code about to run defines as
+// functions.
+func (s *shell) noteFuncs(n syntax.Node) {
+	syntax.Walk(n, func(n syntax.Node) bool {
+		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
+			name := fd.Name.Value
+			if asBuiltin[name] || ownBuiltins[name] != nil {
+				s.mu.Lock()
+				if s.shadowed == nil {
+					s.shadowed = make(map[string]bool)
+				}
+				s.shadowed[name] = true
+				s.mu.Unlock()
+			}
+		}
+		return true
+	})
 }
 
 // Main runs the sh applet.
@@ -191,7 +224,6 @@ func (s *shell) newRunner(stdin io.Reader, params, args []string) (*interp.Runne
 		interp.CallHandler(s.callHandler),
 		interp.Params(p...),
 	)
-	s.runner = r
 	return r, err
 }
 
@@ -208,6 +240,7 @@ func (s *shell) runString(src, arg0 string, params, args []string) int {
 		fmt.Fprintf(s.c.Stderr, "%s: %v\n", s.name, err)
 		return 2
 	}
+	s.noteFuncs(f)
 	return s.status(r.Run(context.Background(), f))
 }
 
@@ -251,6 +284,7 @@ func (s *shell) runStdin(params, args []string) int {
 			return true
 		}
 		for _, st := range stmts {
+			s.noteFuncs(st)
 			rc = s.status(r.Run(ctx, renameArg0(st)))
 			if r.Exited() {
 				return false

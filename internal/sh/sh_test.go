@@ -155,6 +155,9 @@ func TestScriptOutputs(t *testing.T) {
 		{`trap 'echo bye' EXIT; echo hi`, "hi\nbye\n"},
 		{`false; echo $?; sh -c 'exit 7'; echo $?`, "1\n7\n"},
 		{`f() { echo "f:$1:$#"; }; f a b`, "f:a:2\n"},
+		{`echo() { printf 'fn %s\n' "$@"; }; echo a b`, "fn a\nfn b\n"},
+		{`printf '%g|%*d|%b\n' 1234567 3 7 'x\ty'`, "1.23457e+06|  7|x\ty\n"},
+		{`old=$(umask); umask 027; umask; umask $old; kill -0 $$ && echo alive`, "0027\nalive\n"},
 	} {
 		r := sh(dir, baseEnv(bin), "", "-c", tc.script)
 		if r.out != tc.out {
