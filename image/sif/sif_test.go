@@ -230,3 +230,33 @@ func FuzzVerify(f *testing.F) {
 		_ = err
 	})
 }
+
+// TestVerifyFindsProblems checks Verify's checks can fail.
+func TestVerifyFindsProblems(t *testing.T) {
+	d := mooDef(t)
+	img := buildMoo(t, 1700000000, d)
+	bad := append([]byte(nil), img.Bytes...)
+	copy(bad, "#!/bin/false\n")
+	if _, err := Verify(bad); err == nil || !strings.Contains(err.Error(), "launch line") {
+		t.Errorf("wrong launch line: %v", err)
+	}
+	if _, err := Verify(img.Bytes[:len(img.Bytes)/2]); err == nil {
+		t.Error("truncated SIF verified")
+	}
+	// A host binary labelled as another architecture.
+	other := rootfs.Platform{OS: "linux", Arch: "arm64"}
+	if runtime.GOARCH == "arm64" {
+		other.Arch = "amd64"
+	}
+	tree, err := rootfs.Moobox(time.Unix(1700000000, 0), busybox(t), rootfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := Build(tree, d, Options{Platform: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(wrong.Bytes); err == nil || !strings.Contains(err.Error(), "binary in a "+other.Arch+" image") {
+		t.Errorf("wrong architecture: %v", err)
+	}
+}
