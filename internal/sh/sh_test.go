@@ -291,7 +291,7 @@ func TestVsBusyboxSh(t *testing.T) {
 		`unset x; echo ${x-unset}`,
 		`set -- 'a b' c; for a in "$@"; do echo "[$a]"; done`,
 		`trap 'echo trapped' EXIT; exit 2`,
-		`umask 027; umask`,
+		`old=$(umask); umask 027; umask; umask $old`,
 		`echo a | while read l; do echo got $l; done`,
 		`IFS=:; set -- a:b:c; echo $2`,
 		`eval 'echo evaluated'`,
