@@ -473,7 +473,7 @@ func (cp *copier) keep(dst string, fi os.FileInfo) {
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	os.Lchown(dst, int(st.Uid), int(st.Gid))
-	atime := time.Unix(st.Atim.Sec, st.Atim.Nsec)
+	atime := time.Unix(st.Atim.Unix())
 	os.Chtimes(dst, atime, fi.ModTime())
 }
 
@@ -686,8 +686,8 @@ func Touch(c *applet.Ctx) int {
 			errorf(c, "%s: %s", o.val('r', ""), errText(err))
 			return 1
 		}
-		atime = time.Unix(st.Atim.Sec, st.Atim.Nsec)
-		mtime = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+		atime = time.Unix(st.Atim.Unix())
+		mtime = time.Unix(st.Mtim.Unix())
 		explicit = true
 	case o.has('d'), o.has('t'):
 		var t time.Time
