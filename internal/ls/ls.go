@@ -354,11 +354,11 @@ func fill(st *unix.Stat_t, full, name string) *node {
 func (l *lister) pickTime(st *unix.Stat_t) int64 {
 	switch {
 	case l.f.ctime:
-		return st.Ctim.Sec
+		return int64(st.Ctim.Sec)
 	case l.f.atime:
-		return st.Atim.Sec
+		return int64(st.Atim.Sec)
 	}
-	return st.Mtim.Sec
+	return int64(st.Mtim.Sec)
 }
 
 // concat joins a directory and a name as busybox's concat_path_file: no

@@ -126,7 +126,7 @@ func (r *runner) fail(format string, a ...any) bool {
 
 // humanTime is "2006-01-02 15:04:05.000000000 -0700" in the applet's zone.
 func (r *runner) humanTime(ts unix.Timespec) string {
-	return time.Unix(ts.Sec, ts.Nsec).In(r.loc).Format("2006-01-02 15:04:05.000000000 -0700")
+	return time.Unix(ts.Unix()).In(r.loc).Format("2006-01-02 15:04:05.000000000 -0700")
 }
 
 func (r *runner) stat(name, format string, hasFormat, terse, follow bool) bool {
@@ -348,7 +348,7 @@ func (r *runner) statfs(name, format string, hasFormat, terse bool) bool {
 			case 't':
 				px(w, flags, uint64(s.Type))
 			case 'T':
-				ps(w, flags, FSTypeName(s.Type))
+				ps(w, flags, FSTypeName(int64(s.Type)))
 			default:
 				pc(w, flags, conv)
 			}
@@ -363,7 +363,7 @@ func (r *runner) statfs(name, format string, hasFormat, terse bool) bool {
 			uint64(s.Type), s.Bsize, s.Blocks, s.Bfree, s.Bavail, s.Files, s.Ffree)
 		return true
 	}
-	fmt.Fprintf(w, "  File: \"%s\"\n    ID: %-8x Namelen: %-7d Type: %s\n", name, fsid(&s), s.Namelen, FSTypeName(s.Type))
+	fmt.Fprintf(w, "  File: \"%s\"\n    ID: %-8x Namelen: %-7d Type: %s\n", name, fsid(&s), s.Namelen, FSTypeName(int64(s.Type)))
 	fmt.Fprintf(w, "Block size: %-10d\n", s.Bsize)
 	fmt.Fprintf(w, "Blocks: Total: %-10d Free: %-10d Available: %d\n", s.Blocks, s.Bfree, s.Bavail)
 	fmt.Fprintf(w, "Inodes: Total: %-10d Free: %d\n", s.Files, s.Ffree)

@@ -89,7 +89,7 @@ func Date(c *applet.Ctx) int {
 			bbopt.Errorf(c, "can't stat '%s': %s", o.Val('r', ""), bbopt.ErrText(err))
 			return 1
 		}
-		t = time.Unix(st.Mtim.Sec, st.Mtim.Nsec).In(loc)
+		t = time.Unix(st.Mtim.Unix()).In(loc)
 	}
 	if o.Has('s') || setArg != "" {
 		s, operand := o.Val('s', ""), false
