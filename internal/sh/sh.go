@@ -341,7 +341,14 @@ func (s *shell) execMiddleware(next interp.ExecHandlerFunc) interp.ExecHandlerFu
 				return s.runOwnBuiltin(ctx, hc, b, append([]string{name}, args[1:]...))
 			}
 			if f, ok := s.lookup(name); ok {
-				return s.runApplet(ctx, hc, f, append([]string{name}, args[1:]...))
+				// As builtins they speak as the shell ("sh: invalid
+				// number"), like ash's; "[" keeps its name, which tells
+				// the applet to expect the closing "]".
+				argv0 := s.name
+				if name == "[" {
+					argv0 = name
+				}
+				return s.runApplet(ctx, hc, f, append([]string{argv0}, args[1:]...))
 			}
 		}
 		if !strings.Contains(name, "/") && s.lookup != nil && !noInProc(hc.Env) {
