@@ -1,6 +1,7 @@
 package coreutils
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,11 @@ import (
 // other programs that exec it.)
 func Test(c *applet.Ctx) int {
 	args := c.Args[1:]
+	if c.Name() == "[" && len(args) == 1 && args[0] == "--help" {
+		// busybox's "[" has a --help, without a text.
+		io.WriteString(c.Stderr, helpHeader+"No help available\n")
+		return 0
+	}
 	if c.Name() == "[" {
 		if len(args) == 0 || args[len(args)-1] != "]" {
 			errorf(c, "missing ]")
