@@ -12,6 +12,7 @@ import (
 	"hash/crc32"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -167,6 +168,7 @@ type lzEnc struct {
 	alPrices   [16]uint32
 	sinceTable int
 	dictSize   int
+	depth      int // hash chain candidates to try
 }
 
 type lzMatch struct {
@@ -492,7 +494,7 @@ func (e *lzEnc) find(p int) []lzMatch {
 	e.head3[h3] = int32(p)
 	h := hash4(e.data, p)
 	c := int(e.head4[h])
-	for depth := lzDepth; c >= 0 && depth > 0 && best < limit; depth-- {
+	for depth := e.depth; c >= 0 && depth > 0 && best < limit; depth-- {
 		if p-c > e.dictSize {
 			break
 		}
@@ -748,30 +750,51 @@ func (e *lzEnc) resetProbs() {
 	e.reps = [4]uint32{}
 }
 
-// lzma2 compresses src into an LZMA2 stream (ending with its end marker).
-func (e *lzEnc) lzma2(src []byte, dst []byte) []byte {
-	if e.prices == nil {
-		e.prices = lzPriceTable()
+// initFinder prepares the match finder for src.
+func (e *lzEnc) initFinder(src []byte, dictSize int) {
+	if e.head4 == nil {
 		e.head4 = make([]int32, 1<<lzHash4Bits)
 		e.head3 = make([]int32, 1<<16)
 		e.head2 = make([]int32, 1<<16)
-		e.opt = make([]optNode, lzOptN+1)
 		e.matches = make([]lzMatch, 0, 64)
 	}
-	e.data = src
+	e.data, e.dictSize = src, dictSize
+	if e.depth == 0 {
+		e.depth = lzDepth
+	}
 	if cap(e.chain) < len(src) {
 		e.chain = make([]int32, len(src))
 	}
 	e.chain = e.chain[:len(src)]
-	for i := range e.head4 {
-		e.head4[i] = -1
+	for _, h := range [][]int32{e.head4, e.head3, e.head2} {
+		for i := range h {
+			h[i] = -1
+		}
 	}
-	for i := range e.head3 {
-		e.head3[i] = -1
+}
+
+type finderState struct{ h4, h3, h2 []int32 }
+
+// saveFinder snapshots the hash heads so that positions from start on can
+// be searched again after restoreFinder (chain entries below start are not
+// touched by a search from start).
+func (e *lzEnc) saveFinder(start, end int) *finderState {
+	return &finderState{slices.Clone(e.head4), slices.Clone(e.head3), slices.Clone(e.head2)}
+}
+
+func (e *lzEnc) restoreFinder(f *finderState, start, end int) {
+	copy(e.head4, f.h4)
+	copy(e.head3, f.h3)
+	copy(e.head2, f.h2)
+}
+
+// lzma2 compresses src into an LZMA2 stream (ending with its end marker).
+func (e *lzEnc) lzma2(src []byte, dst []byte) []byte {
+	if e.prices == nil {
+		e.prices = lzPriceTable()
+		e.opt = make([]optNode, lzOptN+1)
 	}
-	for i := range e.head2 {
-		e.head2[i] = -1
-	}
+	e.initFinder(src, e.dictSize)
 	e.resetProbs()
 	e.refreshPrices()
 	pos := 0
