@@ -25,10 +25,13 @@ const (
 	lzMatchMax   = 273
 	lzNiceLen    = 64
 	lzDepth      = 32
-	lzOptN       = 4096
-	lzChunkUnc   = 1 << 15 // uncompressed bytes per LZMA2 chunk (compressed must stay < 64 KiB)
-	probInit     = 1024
-	priceInf     = 1 << 30
+	// Past this length the parser tries only a match's full length: the
+	// intermediate ones rarely win and cost most of the time.
+	lzAllLens  = 24
+	lzOptN     = 4096
+	lzChunkUnc = 1 << 15 // uncompressed bytes per LZMA2 chunk (compressed must stay < 64 KiB)
+	probInit   = 1024
+	priceInf   = 1 << 30
 )
 
 type lenCoder struct {
@@ -444,10 +447,20 @@ func (e *lzEnc) matchLen(a, b, limit int) int {
 	return n
 }
 
-const lzHash4Bits = 17
+// Small hash tables: they are touched at every position, and cache misses
+// cost more than the collisions.
+const (
+	lzHash4Bits = 16
+	lzHash3Bits = 14
+	lzHash2Bits = 12
+)
 
 func hash3(d []byte, p int) uint32 {
-	return (uint32(d[p]) | uint32(d[p+1])<<8 | uint32(d[p+2])<<16) * 2654435761 >> 16
+	return (uint32(d[p]) | uint32(d[p+1])<<8 | uint32(d[p+2])<<16) * 2654435761 >> (32 - lzHash3Bits)
+}
+
+func hash2(d []byte, p int) uint32 {
+	return uint32(binary.LittleEndian.Uint16(d[p:])) * 2654435761 >> (32 - lzHash2Bits)
 }
 
 func hash4(d []byte, p int) uint32 {
@@ -463,7 +476,7 @@ func (e *lzEnc) insert(p int) {
 	e.chain[p] = e.head4[h]
 	e.head4[h] = int32(p)
 	e.head3[hash3(e.data, p)] = int32(p)
-	e.head2[binary.LittleEndian.Uint16(e.data[p:])] = int32(p)
+	e.head2[hash2(e.data, p)] = int32(p)
 }
 
 // find returns the matches at p in order of increasing length, and inserts p.
@@ -474,7 +487,7 @@ func (e *lzEnc) find(p int) []lzMatch {
 		return ms
 	}
 	best := 1
-	if c := int(e.head2[binary.LittleEndian.Uint16(e.data[p:])]); c >= 0 && p-c <= e.dictSize {
+	if c := int(e.head2[hash2(e.data, p)]); c >= 0 && p-c <= e.dictSize {
 		if l := e.matchLen(p, c, limit); l > best {
 			best = l
 			ms = append(ms, lzMatch{l, uint32(p - c - 1)})
@@ -515,7 +528,7 @@ func (e *lzEnc) find(p int) []lzMatch {
 	}
 	e.chain[p] = e.head4[h]
 	e.head4[h] = int32(p)
-	e.head2[binary.LittleEndian.Uint16(e.data[p:])] = int32(p)
+	e.head2[hash2(e.data, p)] = int32(p)
 	e.matches = ms
 	return ms
 }
@@ -643,6 +656,9 @@ func (e *lzEnc) segment(p0 int) int {
 				rep0Len = l
 			}
 			for k := 2; k <= l; k++ {
+				if k > lzAllLens && k < l {
+					k = l
+				}
 				set(cur+k, r1+rp+e.lenPrices[1][ps][k], 2, int8(ri), k, 0)
 			}
 		}
@@ -667,6 +683,9 @@ func (e *lzEnc) segment(p0 int) int {
 					dp[ls] = mb + e.distPrice(m.dist, ls+2)
 				}
 				for ; l <= m.len; l++ {
+					if l > lzAllLens && l < m.len {
+						l = m.len // long matches: their full length only
+					}
 					price := dp[min(l-2, 3)] + lp[l]
 					j := cur + l
 					for end < j {
@@ -754,8 +773,8 @@ func (e *lzEnc) resetProbs() {
 func (e *lzEnc) initFinder(src []byte, dictSize int) {
 	if e.head4 == nil {
 		e.head4 = make([]int32, 1<<lzHash4Bits)
-		e.head3 = make([]int32, 1<<16)
-		e.head2 = make([]int32, 1<<16)
+		e.head3 = make([]int32, 1<<lzHash3Bits)
+		e.head2 = make([]int32, 1<<lzHash2Bits)
 		e.matches = make([]lzMatch, 0, 64)
 	}
 	e.data, e.dictSize = src, dictSize

@@ -18,7 +18,11 @@ import (
 	"github.com/klauspost/compress/huff0"
 )
 
-const zsBlockMax = 128 << 10
+const (
+	zsBlockMax  = 128 << 10
+	zsSampleMin = 16 << 10
+	zsSampleDiv = 4
+)
 
 var (
 	llBase = [36]uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536}
@@ -256,8 +260,15 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 			if nd.litRun == 0 {
 				cands[3] = nd.reps[0] - 1
 			}
+			d := e.data
 			for ci, off := range cands {
-				if off == 0 || int(off) > p || ci > 0 && (off == cands[0] || ci > 1 && off == cands[1] || ci > 2 && off == cands[2]) {
+				if off == 0 || int(off) > p {
+					continue
+				}
+				if q := p - int(off); d[q] != d[p] || d[q+1] != d[p+1] || d[q+2] != d[p+2] {
+					continue
+				}
+				if ci > 0 && (off == cands[0] || ci > 1 && off == cands[1] || ci > 2 && off == cands[2]) {
 					continue
 				}
 				l := e.matchLen(p, p-int(off), limit)
@@ -276,6 +287,9 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 				}
 				repLen = max(repLen, l)
 				for k := 3; k <= l; k++ {
+					if k > lzAllLens && k < l {
+						k = l
+					}
 					set(cur+k, op+z.mlP[mlCode(uint32(k))], false, k, off)
 				}
 			}
@@ -297,6 +311,9 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 					off := m.dist + 1
 					op := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1]
 					for ; l <= min(m.len, limit); l++ {
+						if l > lzAllLens && l < min(m.len, limit) {
+							l = min(m.len, limit)
+						}
 						set(cur+l, op+z.mlP[mlCode(uint32(l))], false, l, off)
 					}
 				}
@@ -748,8 +765,10 @@ func (z *zsEnc) frame(src []byte) []byte {
 		}
 		z.defaultPrices()
 		z.lenPrices()
+		// The first pass covers a quarter of the block: enough to learn
+		// the statistics, at a quarter of the cost.
 		z.recording = true
-		z.parse(start, end, reps)
+		z.parse(start, start+max(min(bl, zsSampleMin), bl/zsSampleDiv), reps)
 		z.recording = false
 		z.statPrices()
 		z.lenPrices()
