@@ -823,7 +823,7 @@ func (e *lzEnc) lzma2(src []byte, dst []byte) []byte {
 		e.rc.reset()
 		e.rc.out = e.rc.out[:0]
 		for pos < len(src) && pos-start < lzChunkUnc && e.rc.pending() < 60000 {
-			if e.sinceTable >= 2048 {
+			if e.sinceTable >= 8192 {
 				e.refreshPrices()
 			}
 			pos = e.segment(pos)
