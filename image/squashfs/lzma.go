@@ -23,7 +23,7 @@ const (
 	lzLitCtxBits = 3
 	lzMatchMin   = 2
 	lzMatchMax   = 273
-	lzNiceLen    = 64
+	lzNiceLen    = 32
 	lzDepth      = 32
 	// Past this length the parser tries only a match's full length: the
 	// intermediate ones rarely win and cost most of the time.

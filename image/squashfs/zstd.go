@@ -20,6 +20,8 @@ import (
 
 const (
 	zsBlockMax  = 128 << 10
+	zsNiceLen   = 32
+	zsMinMatch  = 3
 	zsSampleMin = 16 << 10
 	zsSampleDiv = 4
 )
@@ -276,7 +278,7 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 					continue
 				}
 				op := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1]
-				if l >= lzNiceLen {
+				if l >= zsNiceLen {
 					set(cur+l, op+z.mlP[mlCode(uint32(l))], false, l, off)
 					for k := 1; k < l; k++ {
 						e.insert(p + k)
@@ -296,7 +298,7 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 			if len(ms) > 0 {
 				tm := ms[len(ms)-1]
 				tm.len = min(tm.len, limit)
-				if tm.len >= lzNiceLen {
+				if tm.len >= zsNiceLen {
 					off := tm.dist + 1
 					set(cur+tm.len, mb+z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1]+z.mlP[mlCode(uint32(tm.len))], false, tm.len, off)
 					for k := 1; k < tm.len; k++ {
@@ -306,7 +308,7 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 					last = top
 					goto done
 				}
-				l := max(3, repLen+1)
+				l := max(zsMinMatch, repLen+1)
 				for _, m := range ms {
 					off := m.dist + 1
 					op := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1]
