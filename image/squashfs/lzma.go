@@ -171,7 +171,8 @@ type lzEnc struct {
 	alPrices   [16]uint32
 	sinceTable int
 	dictSize   int
-	depth      int // hash chain candidates to try
+	depth      int  // hash chain candidates to try
+	noLen2     bool // zstd has no matches of length 2: skip their table
 }
 
 type lzMatch struct {
@@ -487,10 +488,12 @@ func (e *lzEnc) find(p int) []lzMatch {
 		return ms
 	}
 	best := 1
-	if c := int(e.head2[hash2(e.data, p)]); c >= 0 && p-c <= e.dictSize {
-		if l := e.matchLen(p, c, limit); l > best {
-			best = l
-			ms = append(ms, lzMatch{l, uint32(p - c - 1)})
+	if !e.noLen2 {
+		if c := int(e.head2[hash2(e.data, p)]); c >= 0 && p-c <= e.dictSize {
+			if l := e.matchLen(p, c, limit); l > best {
+				best = l
+				ms = append(ms, lzMatch{l, uint32(p - c - 1)})
+			}
 		}
 	}
 	h3 := hash3(e.data, p)

@@ -22,6 +22,7 @@ const (
 	zsBlockMax  = 128 << 10
 	zsNiceLen   = 32
 	zsMinMatch  = 3
+	zsAllLens   = 24
 	zsSampleMin = 16 << 10
 	zsSampleDiv = 4
 )
@@ -289,7 +290,7 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 				}
 				repLen = max(repLen, l)
 				for k := 3; k <= l; k++ {
-					if k > lzAllLens && k < l {
+					if k > zsAllLens && k < l {
 						k = l
 					}
 					set(cur+k, op+z.mlP[mlCode(uint32(k))], false, k, off)
@@ -313,7 +314,7 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 					off := m.dist + 1
 					op := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1]
 					for ; l <= min(m.len, limit); l++ {
-						if l > lzAllLens && l < min(m.len, limit) {
+						if l > zsAllLens && l < min(m.len, limit) {
 							l = min(m.len, limit)
 						}
 						set(cur+l, op+z.mlP[mlCode(uint32(l))], false, l, off)
@@ -744,6 +745,7 @@ func (z *zsEnc) frame(src []byte) []byte {
 		out = binary.LittleEndian.AppendUint32(out, uint32(n))
 	}
 	e := &z.lz
+	e.noLen2 = true
 	e.initFinder(src, n)
 	if z.opt == nil {
 		z.opt = make([]zsNode, lzOptN+1)
