@@ -45,10 +45,9 @@
 // the window is at most the block size: the kernel rejects larger
 // dictionaries and windows), the block size (default 128 KiB) and the
 // superblock time. No compressor options are stored: none differ from the
-// decoders' defaults. Data
-// blocks are compressed on all cores; the output depends only on the tree
-// and the options, not on the order entries were added, the number of cores
-// or the machine.
+// decoders' defaults. Data blocks are compressed on all cores; the output
+// depends only on the tree and the options, not on the order entries were
+// added, the number of cores or the machine.
 //
 // The image follows mksquashfs's defaults: names sorted bytewise; files
 // smaller than a block packed into shared fragment blocks, larger files
