@@ -161,14 +161,17 @@ func TestReadmeLab(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		script := strings.Join(cmds, "\necho "+marker+"\n") + "\necho " + marker + "\n"
+		// Like apptainer's action scripts, source the image's environment
+		// first: its PATH is the one a user of the image has.
+		script := ". /.singularity.d/env/90-environment.sh\n" +
+			strings.Join(cmds, "\necho "+marker+"\n") + "\necho " + marker + "\n"
 		c := exec.Command("unshare", "-m", "sh", "-c",
 			`mount -o loop,ro,offset=$1 out/moo.sif mnt && exec unshare -pf --mount-proc --root=mnt /bin/sh 2>&1`,
 			"sh", fmt.Sprint(off))
 		c.Dir = dir
-		// The environment apptainer gives: the image's PATH (from its
-		// 90-environment.sh), a HOME, a terminal type.
-		c.Env = []string{"PATH=/usr/bin", "HOME=/root", "TERM=dumb", "LANG=C"}
+		// A bare environment; the image's own PATH comes from its
+		// 90-environment.sh, sourced above.
+		c.Env = []string{"PATH=/usr/bin:/bin", "HOME=/root", "TERM=dumb", "LANG=C"}
 		c.Stdin = strings.NewReader(script)
 		b, err := c.CombinedOutput()
 		if err != nil {

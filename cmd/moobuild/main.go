@@ -21,11 +21,11 @@ type command struct {
 // commands maps each subcommand to its handler; add a line per command.
 var commands = map[string]command{
 	"oci": {func(a []string) int { return build.Main(a, os.Stdout, os.Stderr) },
-		"moobuild oci [--platform P,...|all] [--busybox PATH] [--compression gzip|zstd] [--sbom PATH] TARGET..."},
+		"moobuild oci [--platform P,...|all] [--busybox PATH] [--compression gzip|zstd] [--sbom PATH] [--def FILE|none] [--user U] TARGET..."},
 	"mksquashfs": {mksquashfsCmd,
 		"moobuild mksquashfs SRC_DIR OUT [-comp gzip|xz|zstd] [-b BLOCK] [-all-root] [-noappend]"},
 	"sif": {sifBuildCmd,
-		"moobuild [sif] [--platform P] [--busybox PATH] [--test] OUT.sif [DEFFILE]"},
+		"moobuild [sif] [--platform P] [--busybox PATH] [--comp xz|gzip|zstd] [--test] OUT.sif [DEFFILE]"},
 	"push":   {pushCmd, "moobuild push FILE.sif oras://HOST/REPO:TAG"},
 	"verify": {verifyCmd, "moobuild verify FILE.sif..."},
 }

@@ -51,6 +51,9 @@ func mksquashfsCmd(args []string) int {
 			d.AllRoot = true
 		case "-noappend":
 			noappend = true
+		case "-help", "--help", "-h":
+			fmt.Println(mksquashfsUsage)
+			return 0
 		case "-quiet", "-no-progress", "-no-xattrs":
 			// Accepted for mksquashfs compatibility; moobuild prints no
 			// progress and stores no xattrs.

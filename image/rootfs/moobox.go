@@ -42,7 +42,8 @@ type Options struct {
 //     the same way, a hard link in a tar layer must follow its target
 //     (layer order rules), and busybox dispatches on basename(argv[0])
 //     either way.
-//   - merged /usr: /bin -> usr/bin, /sbin -> usr/bin, /usr/sbin -> bin;
+//   - merged /usr: /bin -> usr/bin, /sbin -> usr/bin (no /usr/sbin, so the
+//     first PATH hit is /usr/bin/NAME, as `which ps` shows in the lab);
 //   - the fortunes (with .dat) and the cows;
 //   - /etc/passwd, /etc/group (root, nobody), /etc/hosts, /etc/os-release;
 //   - empty mount points /dev /proc /sys /home /root /run, and /tmp,
@@ -68,7 +69,6 @@ func Moobox(mtime time.Time, busybox []byte, o Options) (*Tree, error) {
 		func() error { return t.WriteFile(BusyboxPath, busybox, 0o755) },
 		func() error { return t.Symlink("usr/bin", "bin") },
 		func() error { return t.Symlink("usr/bin", "sbin") },
-		func() error { return t.Symlink("bin", "usr/sbin") },
 		func() error { return t.Mkdir("usr/local/bin", 0o755) },
 		func() error { return addTop(t, FortuneDir, o.Fortunes, "") },
 		func() error { return addTop(t, CowDir, o.Cows, ".cow") },
