@@ -377,8 +377,18 @@ func (o *options) balloon(out *bufio.Writer, lines []string) {
 }
 
 func writeRepeat(w *bufio.Writer, c byte, n int) {
-	for ; n > 0; n-- {
-		w.WriteByte(c)
+	// Long runs of padding and rule are common in big balloons: write
+	// them a chunk at a time rather than byte by byte.
+	var chunk [64]byte
+	for i := range chunk {
+		chunk[i] = c
+	}
+	for n > len(chunk) {
+		w.Write(chunk[:])
+		n -= len(chunk)
+	}
+	if n > 0 { // a negative count writes nothing, as Perl's x does
+		w.Write(chunk[:n])
 	}
 }
 

@@ -26,7 +26,12 @@ func isPerlSpace(r rune) bool {
 
 // isMark is Perl's \pM.
 func isMark(r rune) bool {
-	return r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+	if r < 0x300 || r >= 0x4E00 && r <= 0x9FFF || r >= 0xAC00 && r <= 0xD7A3 {
+		// Below the combining diacriticals, and the CJK ideographs and
+		// Hangul syllables, which hold no marks: skip the table search.
+		return false
+	}
+	return unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
 }
 
 func decode(s string, i int) (rune, int) {
@@ -353,6 +358,17 @@ func collapseSpace(s string) string {
 	b.Grow(len(s))
 	inSpace := false
 	for i := 0; i < len(s); {
+		// Copy a run of ASCII non-space bytes at once: most text is that.
+		j := i
+		for j < len(s) && s[j] < utf8.RuneSelf && s[j] != ' ' && (s[j] < '\t' || s[j] > '\r') {
+			j++
+		}
+		if j > i {
+			b.WriteString(s[i:j])
+			inSpace = false
+			i = j
+			continue
+		}
 		r, n := decode(s, i)
 		if isPerlSpace(r) {
 			if !inSpace {
