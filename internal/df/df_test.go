@@ -1,13 +1,10 @@
 package df
 
 import (
-	"bytes"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/moobox/moobox/internal/applet"
 	"github.com/moobox/moobox/internal/testutil"
 )
 
@@ -19,21 +16,9 @@ var usageRE = regexp.MustCompile(`(?s)(BusyBox|moobox) v\S+ .*multi-call binary\
 func normUsage(s string) string { return usageRE.ReplaceAllString(s, "<usage>\n") }
 
 func run(t *testing.T, bb string, args ...string) (string, string, int, string, string, int) {
-	cmd := exec.Command(bb, append([]string{"df"}, args...)...)
-	cmd.Dir = "/"
-	var wo, we bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &wo, &we
-	wrc := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatal(err)
-		}
-		wrc = ee.ExitCode()
-	}
-	var gout, gerr bytes.Buffer
-	grc := Main(&applet.Ctx{Args: append([]string{"df"}, args...), Stdin: strings.NewReader(""), Stdout: &gout, Stderr: &gerr, Dir: "/"})
-	return gout.String(), normUsage(gerr.String()), grc, wo.String(), normUsage(we.String()), wrc
+	w := testutil.Exec(t, "/", nil, "", append([]string{bb, "df"}, args...)...)
+	g := testutil.Applet(Main, "/", nil, "", append([]string{"df"}, args...)...)
+	return g.Stdout, normUsage(g.Stderr), g.Code, w.Stdout, normUsage(w.Stderr), w.Code
 }
 
 // Used and free blocks of a busy file system move between two runs, so

@@ -3,7 +3,6 @@ package ps
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,18 +20,8 @@ func ours(args ...string) (string, string, int) {
 }
 
 func theirs(t *testing.T, bb string, args ...string) (string, string, int) {
-	cmd := exec.Command(bb, append([]string{"ps"}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	rc := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatal(err)
-		}
-		rc = ee.ExitCode()
-	}
-	return out.String(), errb.String(), rc
+	r := testutil.Exec(t, "", nil, "", append([]string{bb, "ps"}, args...)...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 // rows maps the first field (a pid) of each line after the header to the

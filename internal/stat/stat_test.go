@@ -3,7 +3,6 @@ package stat
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -48,21 +47,9 @@ func fixture(t *testing.T) string {
 }
 
 func run(t *testing.T, bb, dir string, env []string, args ...string) (string, string, int, string, string, int) {
-	cmd := exec.Command(bb, append([]string{"stat"}, args...)...)
-	cmd.Dir, cmd.Env = dir, env
-	var wo, we bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &wo, &we
-	wrc := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatal(err)
-		}
-		wrc = ee.ExitCode()
-	}
-	var gout, gerr bytes.Buffer
-	grc := Main(&applet.Ctx{Args: append([]string{"stat"}, args...), Stdin: strings.NewReader(""), Stdout: &gout, Stderr: &gerr, Env: env, Dir: dir})
-	return gout.String(), gerr.String(), grc, wo.String(), we.String(), wrc
+	w := testutil.Exec(t, dir, env, "", append([]string{bb, "stat"}, args...)...)
+	g := testutil.Applet(Main, dir, env, "", append([]string{"stat"}, args...)...)
+	return g.Stdout, g.Stderr, g.Code, w.Stdout, w.Stderr, w.Code
 }
 
 // usageRE matches a usage text from its header on: moobox words its

@@ -1,9 +1,7 @@
 package sysutils
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,25 +18,13 @@ var applets = map[string]applet.Func{
 }
 
 func ours(dir string, env []string, args ...string) (string, string, int) {
-	var out, errb bytes.Buffer
-	rc := applets[args[0]](&applet.Ctx{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Env: env, Dir: dir})
-	return out.String(), errb.String(), rc
+	r := testutil.Applet(applets[args[0]], dir, env, "", args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 func theirs(t *testing.T, bb, dir string, env []string, args ...string) (string, string, int) {
-	cmd := exec.Command(bb, args...)
-	cmd.Dir, cmd.Env = dir, env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	rc := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatal(err)
-		}
-		rc = ee.ExitCode()
-	}
-	return out.String(), errb.String(), rc
+	r := testutil.Exec(t, dir, env, "", append([]string{bb}, args...)...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 func first(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }

@@ -2,10 +2,14 @@
 package testutil
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/moobox/moobox/internal/applet"
 )
 
 // extraDirs are searched after PATH: Debian puts fortune, cowsay and lolcat
@@ -61,4 +65,39 @@ func RequireRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		Missing(t, "needs root")
 	}
+}
+
+// Result is what a command printed and its exit status.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Exec runs argv (argv[0] a path or a name on PATH) in dir with env (nil:
+// this process's environment) and stdin, and returns what it printed and
+// its exit status. A program that cannot be started fails the test.
+func Exec(t testing.TB, dir string, env []string, stdin string, argv ...string) Result {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	code := 0
+	if err := cmd.Run(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("%s: %v", argv[0], err)
+		}
+		code = ee.ExitCode()
+	}
+	return Result{out.String(), errb.String(), code}
+}
+
+// Applet runs an applet in-process with the same inputs as Exec, so a test
+// can compare the two.
+func Applet(f applet.Func, dir string, env []string, stdin string, argv ...string) Result {
+	var out, errb bytes.Buffer
+	code := f(&applet.Ctx{Args: argv, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Env: env, Dir: dir})
+	return Result{out.String(), errb.String(), code}
 }
