@@ -83,31 +83,16 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	var plat rootfs.Platform
-	switch {
-	case *platform != "":
-		if plat, err = rootfs.ParsePlatform(*platform); err != nil {
-			return fail(err)
-		}
-	case *bbPath != "":
-		data, err := os.ReadFile(*bbPath)
-		if err != nil {
-			return fail(fmt.Errorf("--busybox: %w", err))
-		}
-		if plat, err = rootfs.ELFPlatform(data); err != nil {
-			return fail(fmt.Errorf("--busybox %s: %w", *bbPath, err))
-		}
-	default:
-		plat = build.HostPlatform()
+	plats, err := build.Platforms(*platform, *bbPath)
+	if err != nil {
+		return fail(err)
 	}
-	src := *srcDir
-	if src == "" {
-		if s, err := rootfs.FindSource("."); err == nil {
-			src = s
-		} else if *bbPath == "" {
-			return fail(err)
-		}
-	} else if src, err = rootfs.FindSource(src); err != nil {
+	if len(plats) != 1 {
+		return fail(fmt.Errorf("--platform %s: a SIF holds one platform; build one SIF per platform", *platform))
+	}
+	plat := plats[0]
+	src, err := build.Source(*srcDir, *bbPath)
+	if err != nil {
 		return fail(err)
 	}
 	defPath := fl.Arg(1)

@@ -209,6 +209,40 @@ flags:
 `
 
 // Main runs `moobuild oci ARGS`.
+// Platforms is what --platform and --busybox ask for: the platforms listed
+// (or all), else the --busybox binary's own, else the host's.
+func Platforms(platform, busybox string) ([]rootfs.Platform, error) {
+	switch {
+	case platform != "":
+		return rootfs.ParsePlatforms(platform)
+	case busybox != "":
+		data, err := os.ReadFile(busybox)
+		if err != nil {
+			return nil, fmt.Errorf("--busybox: %w", err)
+		}
+		p, err := rootfs.ELFPlatform(data)
+		if err != nil {
+			return nil, fmt.Errorf("--busybox %s: %w", busybox, err)
+		}
+		return []rootfs.Platform{p}, nil
+	}
+	return []rootfs.Platform{HostPlatform()}, nil
+}
+
+// Source is the moobox checkout to build from: dir, else the one holding
+// the working directory. With a --busybox binary none is needed, and ""
+// means there is none.
+func Source(dir, busybox string) (string, error) {
+	if dir != "" {
+		return rootfs.FindSource(dir)
+	}
+	s, err := rootfs.FindSource(".")
+	if err != nil && busybox != "" {
+		return "", nil
+	}
+	return s, err
+}
+
 func Main(args []string, stdout, stderr io.Writer) int {
 	fl := pflag.NewFlagSet("moobuild oci", pflag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -252,36 +286,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	var plats []rootfs.Platform
-	if *platform != "" {
-		if plats, err = rootfs.ParsePlatforms(*platform); err != nil {
-			return fail(err)
-		}
-	} else if *bbPath != "" {
-		data, err := os.ReadFile(*bbPath)
-		if err != nil {
-			return fail(fmt.Errorf("--busybox: %w", err))
-		}
-		p, err := rootfs.ELFPlatform(data)
-		if err != nil {
-			return fail(fmt.Errorf("--busybox %s: %w", *bbPath, err))
-		}
-		plats = []rootfs.Platform{p}
-	} else {
-		plats = []rootfs.Platform{HostPlatform()}
+	if plats, err = Platforms(*platform, *bbPath); err != nil {
+		return fail(err)
 	}
 	for _, t := range targets {
 		if t.Transport == oci.TransportDockerArchive && len(plats) > 1 {
 			return fail(fmt.Errorf("%s: a docker archive holds one platform's image; build it with a single --platform", t))
 		}
 	}
-	src := *srcDir
-	if src == "" {
-		if s, err := rootfs.FindSource("."); err == nil {
-			src = s
-		} else if *bbPath == "" {
-			return fail(err)
-		}
-	} else if src, err = rootfs.FindSource(src); err != nil {
+	src, err := Source(*srcDir, *bbPath)
+	if err != nil {
 		return fail(err)
 	}
 	var def *deffile.Def
