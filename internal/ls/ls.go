@@ -107,8 +107,6 @@ type lister struct {
 	now     int64
 	loc     *time.Location
 	db      users.DB
-	unames  map[uint32]string
-	gnames  map[uint32]string
 	line    []byte
 	showDir bool
 }
@@ -128,13 +126,11 @@ func Main(c *applet.Ctx) int {
 	}
 	tz, tzSet := c.LookupEnv("TZ")
 	l := &lister{
-		c:      c,
-		f:      f,
-		w:      bufio.NewWriterSize(c.Stdout, 64<<10),
-		now:    time.Now().Unix(),
-		loc:    fsfmt.Location(tz, tzSet),
-		unames: map[uint32]string{},
-		gnames: map[uint32]string{},
+		c:   c,
+		f:   f,
+		w:   bufio.NewWriterSize(c.Stdout, 64<<10),
+		now: time.Now().Unix(),
+		loc: fsfmt.Location(tz, tzSet),
 	}
 	l.run(args)
 	if err := l.w.Flush(); err != nil {
@@ -667,23 +663,9 @@ func padRight(b []byte, s string, w int) []byte {
 	return b
 }
 
-func (l *lister) uname(uid uint32) string {
-	if s, ok := l.unames[uid]; ok {
-		return s
-	}
-	s := l.db.UserName(uid)
-	l.unames[uid] = s
-	return s
-}
+func (l *lister) uname(uid uint32) string { return l.db.UserName(uid) }
 
-func (l *lister) gname(gid uint32) string {
-	if s, ok := l.gnames[gid]; ok {
-		return s
-	}
-	s := l.db.GroupName(gid)
-	l.gnames[gid] = s
-	return s
-}
+func (l *lister) gname(gid uint32) string { return l.db.GroupName(gid) }
 
 func trunc(s string, n int) string {
 	if len(s) > n {

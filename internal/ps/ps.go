@@ -43,16 +43,15 @@ const maxWidth = 2 * 1024
 
 // proc is what the columns print from.
 type proc struct {
-	fs             procfs.FS
-	st             procfs.Stat
-	uid, gid       uint32
-	ruid, rgid     uint32
-	haveReal       bool
-	uptime         float64
-	hz             uint64
-	pageKB         uint64
-	db             *users.DB
-	unames, gnames map[uint32]string
+	fs         procfs.FS
+	st         procfs.Stat
+	uid, gid   uint32
+	ruid, rgid uint32
+	haveReal   bool
+	uptime     float64
+	hz         uint64
+	pageKB     uint64
+	db         *users.DB
 }
 
 type column struct {
@@ -123,23 +122,9 @@ func padNum(v uint64, w int) string {
 	return s
 }
 
-func (p *proc) uname(uid uint32) string {
-	if s, ok := p.unames[uid]; ok {
-		return s
-	}
-	s := p.db.UserName(uid)
-	p.unames[uid] = s
-	return s
-}
+func (p *proc) uname(uid uint32) string { return p.db.UserName(uid) }
 
-func (p *proc) gname(gid uint32) string {
-	if s, ok := p.gnames[gid]; ok {
-		return s
-	}
-	s := p.db.GroupName(gid)
-	p.gnames[gid] = s
-	return s
-}
+func (p *proc) gname(gid uint32) string { return p.db.GroupName(gid) }
 
 func (p *proc) real() {
 	if p.haveReal {
@@ -362,8 +347,7 @@ func Main(c *applet.Ctx) int {
 	}
 	up, _ := fs.Uptime()
 	db := &users.DB{}
-	base := proc{fs: fs, uptime: up, hz: 100, pageKB: uint64(os.Getpagesize()) >> 10, db: db,
-		unames: map[uint32]string{}, gnames: map[uint32]string{}}
+	base := proc{fs: fs, uptime: up, hz: 100, pageKB: uint64(os.Getpagesize()) >> 10, db: db}
 	for _, pid := range pids {
 		ids := []int{pid}
 		if o.Has('T') {

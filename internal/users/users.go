@@ -33,6 +33,9 @@ type DB struct {
 	groups []Group
 	uread  bool
 	gread  bool
+	// Names already looked up: ls -l and ps ask for the same few ids
+	// thousands of times, and the files are searched linearly.
+	unames, gnames map[uint32]string
 }
 
 func (d *DB) path(p string) string { return d.Root + p }
@@ -135,18 +138,34 @@ func (d *DB) GroupByID(gid uint32) (*Group, bool) {
 // UserName is the name of uid, or the number when it has none (as
 // busybox's get_cached_username).
 func (d *DB) UserName(uid uint32) string {
-	if u, ok := d.UserByID(uid); ok {
-		return u.Name
+	if s, ok := d.unames[uid]; ok {
+		return s
 	}
-	return strconv.FormatUint(uint64(uid), 10)
+	s := strconv.FormatUint(uint64(uid), 10)
+	if u, ok := d.UserByID(uid); ok {
+		s = u.Name
+	}
+	if d.unames == nil {
+		d.unames = map[uint32]string{}
+	}
+	d.unames[uid] = s
+	return s
 }
 
 // GroupName is the name of gid, or the number when it has none.
 func (d *DB) GroupName(gid uint32) string {
-	if g, ok := d.GroupByID(gid); ok {
-		return g.Name
+	if s, ok := d.gnames[gid]; ok {
+		return s
 	}
-	return strconv.FormatUint(uint64(gid), 10)
+	s := strconv.FormatUint(uint64(gid), 10)
+	if g, ok := d.GroupByID(gid); ok {
+		s = g.Name
+	}
+	if d.gnames == nil {
+		d.gnames = map[uint32]string{}
+	}
+	d.gnames[gid] = s
+	return s
 }
 
 // GroupsOf lists the gids of user: the primary gid first, then every
