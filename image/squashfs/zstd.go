@@ -20,12 +20,13 @@ import (
 
 const (
 	zsBlockMax  = 128 << 10
-	zsNiceLen   = 32
+	zsNiceLen   = 30
 	zsDepth     = 16
 	zsMinMatch  = 3
 	zsAllLens   = 24
 	zsSampleMin = 4 << 10
 	zsSampleDiv = 16
+	zsRefresh   = 4 << 10
 )
 
 var (
@@ -115,7 +116,15 @@ func zsReps(r [3]uint32, ll, ov, off uint32) [3]uint32 {
 	return [3]uint32{r[0] - 1, r[0], r[1]}
 }
 
+type zsCounts struct {
+	lit [256]uint32
+	ll  [36]uint32
+	ml  [53]uint32
+	of  [32]uint32
+}
+
 type zsEnc struct {
+	cnt  zsCounts
 	bt   btFinder
 	opt  []zsNode
 	seqs []zsSeq
@@ -167,22 +176,11 @@ func (z *zsEnc) defaultPrices() {
 
 // statPrices sets prices from the sequences and literals of a first pass.
 func (z *zsEnc) statPrices() {
-	var lc [256]uint32
-	var llc [36]uint32
-	var mlc [53]uint32
-	var ofc [32]uint32
-	for _, b := range z.lits {
-		lc[b]++
-	}
-	for _, s := range z.seqs {
-		llc[llCode(s.ll)]++
-		mlc[mlCode(s.ml)]++
-		ofc[bits.Len32(s.off+3)-1]++
-	}
-	setPrices(z.litP[:], lc[:])
-	setPrices(z.llP[:], llc[:])
-	setPrices(z.mlP[:], mlc[:])
-	setPrices(z.ofP[:], ofc[:])
+	c := &z.cnt
+	setPrices(z.litP[:], c.lit[:])
+	setPrices(z.llP[:], c.ll[:])
+	setPrices(z.mlP[:], c.ml[:])
+	setPrices(z.ofP[:], c.of[:])
 	for i := range z.llP {
 		z.llP[i] += uint32(llBits[i]) * 16
 	}
@@ -191,6 +189,19 @@ func (z *zsEnc) statPrices() {
 	}
 	for i := range z.ofP {
 		z.ofP[i] += uint32(i) * 16
+	}
+}
+
+// count adds literals and sequences to the statistics.
+func (z *zsEnc) count(lits []byte, seqs []zsSeq) {
+	c := &z.cnt
+	for _, b := range lits {
+		c.lit[b]++
+	}
+	for _, s := range seqs {
+		c.ll[llCode(s.ll)]++
+		c.ml[mlCode(s.ml)]++
+		c.of[bits.Len32(s.off+3)-1]++
 	}
 }
 
@@ -235,6 +246,10 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 	pos := start
 	opt := z.opt
 	d := e.data
+	nextRefresh, nl, ns := zsRefresh, 0, 0
+	if !z.recording {
+		z.cnt = zsCounts{}
+	}
 	for pos < end {
 		// Start from the literal-length price already owed, so that the
 		// incremental literal prices never go below zero.
@@ -271,8 +286,20 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 				o := &opt[cur+1]
 				o.price, o.prev, o.isLit, o.len, o.off = lp, int32(cur), true, 1, 0
 			}
-			limit := min(lzMatchMax, end-p)
+			// As zstd's btopt does, search no further from a position
+			// when the next one is already reached as cheaply: a match
+			// from here would rarely win. Inserting every other such
+			// position in the tree keeps most of the matches for later
+			// (inserting costs a search): on Go sources 25% faster, 0.4%
+			// larger.
+			if cur > 0 && !z.recording && opt[cur+1].price <= base {
+				if p&1 == 0 {
+					z.matchesAt(p, start)
+				}
+				continue
+			}
 			ms := z.matchesAt(p, start)
+			limit := min(lzMatchMax, end-p)
 			if limit < 3 {
 				continue
 			}
@@ -383,6 +410,15 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 			litRun = 0
 		}
 		pos += last
+		// Reprice from the statistics of the block so far: they fit
+		// the rest better than the sample's (0.3% smaller).
+		if !z.recording && pos-start >= nextRefresh {
+			z.count(z.lits[nl:], z.seqs[ns:])
+			nl, ns = len(z.lits), len(z.seqs)
+			z.statPrices()
+			z.lenPrices()
+			nextRefresh += zsRefresh
+		}
 	}
 	z.lits = append(z.lits, e.data[litStart:end]...)
 	return reps
@@ -812,7 +848,9 @@ func (z *zsEnc) frame(src []byte) []byte {
 		// A sixteenth of the block (at least 4 KiB) learns nearly as
 		// much as a quarter: on Go sources 0.3% larger, 10% faster.
 		z.recording = true
+		z.cnt = zsCounts{}
 		z.parse(start, start+max(min(bl, zsSampleMin), bl/zsSampleDiv), reps)
+		z.count(z.lits, z.seqs)
 		z.statPrices()
 		z.recording = false
 		z.lenPrices()
