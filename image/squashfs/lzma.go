@@ -24,7 +24,7 @@ const (
 	lzMatchMin   = 2
 	lzMatchMax   = 273
 	lzNiceLen    = 32
-	lzDepth      = 32
+	lzDepth      = 20 // 32 was 1.03-1.04x mksquashfs's time on the rootfs for 0.25% less size
 	// Past this length the parser tries only a match's full length: the
 	// intermediate ones rarely win and cost most of the time.
 	lzAllLens  = 24
