@@ -432,21 +432,7 @@ func (e *lzEnc) encShortRep(ps int) {
 	}
 }
 
-func (e *lzEnc) matchLen(a, b, limit int) int {
-	d := e.data
-	n := 0
-	for n+8 <= limit {
-		x := binary.LittleEndian.Uint64(d[a+n:]) ^ binary.LittleEndian.Uint64(d[b+n:])
-		if x != 0 {
-			return n + bits.TrailingZeros64(x)/8
-		}
-		n += 8
-	}
-	for n < limit && d[a+n] == d[b+n] {
-		n++
-	}
-	return n
-}
+func (e *lzEnc) matchLen(a, b, limit int) int { return matchLenAt(e.data, a, b, limit) }
 
 // Small hash tables: they are touched at every position, and cache misses
 // cost more than the collisions.
