@@ -181,12 +181,3 @@ func TestDifferential(t *testing.T) {
 		})
 	}
 }
-
-func TestShowSample(t *testing.T) {
-	if os.Getenv("LS_SHOW") == "" {
-		t.Skip()
-	}
-	dir := fixture(t)
-	o, e, rc := runOurs(dir, []string{"TZ=UTC"}, "-laR", "--color=always")
-	t.Logf("%s%s%d", o, e, rc)
-}
