@@ -454,6 +454,19 @@ func (p *painter) ascii(s []byte) {
 // unit's whole colour computation.
 const block = 128
 
+// phaseBin is the table bin of unit i's phase, and whether the tables
+// hold for it (far from zero, float64 keeps the fraction exact enough);
+// where they do not, the caller computes the colour exactly.
+func phaseBin(os, spread, freq float64, i int) (int, bool) {
+	t := float64(freq * (os + float64(i)/spread))
+	u := t * (1 / (2 * math.Pi))
+	f := u - float64(int64(u))
+	if f < 0 {
+		f++
+	}
+	return int(f*tabBins) & (tabBins - 1), t < tabLimit && t > -tabLimit
+}
+
 func (p *painter) ascii256(s []byte) {
 	var idx [block]uint8
 	os, spread, freq := p.os, p.spread, p.freq
@@ -464,18 +477,11 @@ func (p *painter) ascii256(s []byte) {
 		s = s[len(blk):]
 		i := p.i
 		for k := range blk {
-			x := os + float64(i+k)/spread
-			t := float64(freq * x)
-			u := t * (1 / (2 * math.Pi))
-			f := u - float64(int64(u))
-			if f < 0 {
-				f++
+			b, ok := phaseBin(os, spread, freq, i+k)
+			idx[k] = tab[b]
+			if !ok {
+				idx[k] = 0
 			}
-			v := tab[int(f*tabBins)&(tabBins-1)]
-			if !(t < tabLimit && t > -tabLimit) {
-				v = 0
-			}
-			idx[k] = v
 		}
 		for k := range blk {
 			if idx[k] == 0 {
@@ -508,18 +514,11 @@ func (p *painter) asciiTrue(s []byte) {
 		s = s[len(blk):]
 		i := p.i
 		for k := range blk {
-			x := os + float64(i+k)/spread
-			t := float64(freq * x)
-			u := t * (1 / (2 * math.Pi))
-			f := u - float64(int64(u))
-			if f < 0 {
-				f++
+			b, ok := phaseBin(os, spread, freq, i+k)
+			idx[k] = tab[b]
+			if !ok {
+				idx[k] = 0
 			}
-			e := tab[int(f*tabBins)&(tabBins-1)]
-			if !(t < tabLimit && t > -tabLimit) {
-				e = 0
-			}
-			idx[k] = e
 		}
 		if p.n > bufSize-block*40 {
 			p.flush()
