@@ -16,6 +16,13 @@ const helpHeader = bbopt.HelpHeader
 
 // wantsHelp prints the usage when the first argument is --help, which is
 // the only place busybox looks for it. Help goes to stderr, status 0.
+// usageFail prints the usage to stderr, as busybox does for missing
+// operands, and returns the failure status.
+func usageFail(c *applet.Ctx, usage string) int {
+	io.WriteString(c.Stderr, helpHeader+usage+"\n")
+	return 1
+}
+
 func wantsHelp(c *applet.Ctx, usage string) bool {
 	return bbopt.Help(c, &bbopt.Spec{Usage: usage + "\n"})
 }

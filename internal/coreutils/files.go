@@ -34,8 +34,7 @@ func Mkdir(c *applet.Ctx) int {
 		return 1
 	}
 	if len(dirs) == 0 {
-		io.WriteString(c.Stderr, helpHeader+mkdirUsage+"\n")
-		return 1
+		return usageFail(c, mkdirUsage)
 	}
 	mode := os.FileMode(0o777)
 	explicit := false
@@ -110,8 +109,7 @@ func Rmdir(c *applet.Ctx) int {
 		return 1
 	}
 	if len(dirs) == 0 {
-		io.WriteString(c.Stderr, helpHeader+rmdirUsage+"\n")
-		return 1
+		return usageFail(c, rmdirUsage)
 	}
 	rc := 0
 	for _, d := range dirs {
@@ -160,8 +158,7 @@ func Rm(c *applet.Ctx) int {
 		if force {
 			return 0
 		}
-		io.WriteString(c.Stderr, helpHeader+rmUsage+"\n")
-		return 1
+		return usageFail(c, rmUsage)
 	}
 	recursive := o.has('r') || o.has('R')
 	in := bufio.NewReader(c.Stdin)
@@ -281,8 +278,7 @@ func moveOrCopy(c *applet.Ctx, o *opts, args []string, usage string, do func(src
 		dir = o.val('t', "")
 	} else {
 		if len(args) < 2 {
-			io.WriteString(c.Stderr, helpHeader+usage+"\n")
-			return 1
+			return usageFail(c, usage)
 		}
 		last := args[len(args)-1]
 		args = args[:len(args)-1]
@@ -290,8 +286,7 @@ func moveOrCopy(c *applet.Ctx, o *opts, args []string, usage string, do func(src
 		isDir := err == nil && fi.IsDir()
 		if o.has('T') || len(args) == 1 && !isDir {
 			if len(args) != 1 {
-				io.WriteString(c.Stderr, helpHeader+usage+"\n")
-				return 1
+				return usageFail(c, usage)
 			}
 			if do(args[0], c.Path(last), last) {
 				return 0
@@ -550,8 +545,7 @@ func Ln(c *applet.Ctx) int {
 		return 1
 	}
 	if len(args) == 0 {
-		io.WriteString(c.Stderr, helpHeader+lnUsage+"\n")
-		return 1
+		return usageFail(c, lnUsage)
 	}
 	if len(args) == 1 {
 		args = append(args, ".")
@@ -617,8 +611,7 @@ func Readlink(c *applet.Ctx) int {
 		return 1
 	}
 	if len(args) != 1 {
-		io.WriteString(c.Stderr, helpHeader+readlinkUsage+"\n")
-		return 1
+		return usageFail(c, readlinkUsage)
 	}
 	var s string
 	var err error
@@ -673,8 +666,7 @@ func Touch(c *applet.Ctx) int {
 		return 1
 	}
 	if len(files) == 0 {
-		io.WriteString(c.Stderr, helpHeader+touchUsage+"\n")
-		return 1
+		return usageFail(c, touchUsage)
 	}
 	now := time.Now()
 	atime, mtime := now, now

@@ -48,8 +48,7 @@ func Env(c *applet.Ctx) int {
 			if name == "" {
 				if len(args) == 0 {
 					errorf(c, "option requires an argument -- 'u'")
-					io.WriteString(c.Stderr, helpHeader+envUsage+"\n")
-					return 1
+					return usageFail(c, envUsage)
 				}
 				name, args = args[0], args[1:]
 			}
@@ -63,8 +62,7 @@ func Env(c *applet.Ctx) int {
 				continue
 			}
 			errorf(c, "invalid option -- '%c'", strings.Trim(a[1:], "i")[0])
-			io.WriteString(c.Stderr, helpHeader+envUsage+"\n")
-			return 1
+			return usageFail(c, envUsage)
 		}
 		break
 	}
@@ -207,8 +205,7 @@ func Sleep(c *applet.Ctx) int {
 	}
 	args := c.Args[1:]
 	if len(args) == 0 {
-		io.WriteString(c.Stderr, helpHeader+sleepUsage+"\n")
-		return 1
+		return usageFail(c, sleepUsage)
 	}
 	var total time.Duration
 	for _, a := range args {
@@ -255,8 +252,7 @@ func Basename(c *applet.Ctx) int {
 	suffix := o.val('s', "")
 	all := o.has('a') || o.has('s')
 	if len(args) == 0 || !all && len(args) > 2 {
-		io.WriteString(c.Stderr, helpHeader+basenameUsage+"\n")
-		return 1
+		return usageFail(c, basenameUsage)
 	}
 	if !all && len(args) == 2 {
 		suffix = args[1]
@@ -302,8 +298,7 @@ func Dirname(c *applet.Ctx) int {
 		return 1
 	}
 	if len(args) != 1 {
-		io.WriteString(c.Stderr, helpHeader+dirnameUsage+"\n")
-		return 1
+		return usageFail(c, dirnameUsage)
 	}
 	w := newOut(c)
 	w.WriteString(dirName(args[0]) + "\n")
