@@ -31,6 +31,7 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/moobox/moobox/cows"
 	"github.com/moobox/moobox/internal/applet"
@@ -187,7 +188,7 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 		var data []byte
 		if c.Stdin != nil {
 			var err error
-			data, err = io.ReadAll(c.Stdin)
+			data, err = readAll(c.Stdin)
 			if err != nil {
 				fmt.Fprintf(c.Stderr, "%s: reading standard input: %v\n", o.prog, err)
 				return 1
@@ -378,19 +379,32 @@ func (o *options) balloon(out *bufio.Writer, lines []string) {
 
 func writeRepeat(w *bufio.Writer, c byte, n int) {
 	// Long runs of padding and rule are common in big balloons: write
-	// them a chunk at a time rather than byte by byte.
-	var chunk [64]byte
-	for i := range chunk {
-		chunk[i] = c
+	// them a chunk at a time from a constant, which costs no allocation.
+	var chunk string
+	switch c {
+	case ' ':
+		chunk = spaces
+	case '_':
+		chunk = underscores
+	case '-':
+		chunk = dashes
+	default:
+		chunk = strings.Repeat(string(c), 64)
 	}
 	for n > len(chunk) {
-		w.Write(chunk[:])
+		w.WriteString(chunk)
 		n -= len(chunk)
 	}
 	if n > 0 { // a negative count writes nothing, as Perl's x does
-		w.Write(chunk[:n])
+		w.WriteString(chunk[:n])
 	}
 }
+
+const (
+	spaces      = "                                                                "
+	underscores = "________________________________________________________________"
+	dashes      = "----------------------------------------------------------------"
+)
 
 // cowDirs is COWPATH split as Perl's split(/:/) does (trailing empty
 // fields dropped).
@@ -548,6 +562,32 @@ func (o *options) randomCow(c *applet.Ctx) (string, bool) {
 	return all[rand.IntN(len(all))], true
 }
 
+// readAll is io.ReadAll, sized in one allocation when the input is a
+// regular file (cowsay < big.txt), rather than grown step by step.
+func readAll(r io.Reader) ([]byte, error) {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 && st.Size() < 1<<30 {
+			b := make([]byte, 0, st.Size()+1)
+			for {
+				n, err := f.Read(b[len(b):cap(b)])
+				b = b[:len(b)+n]
+				if err == io.EOF {
+					return b, nil
+				}
+				if err != nil {
+					return b, err
+				}
+				if len(b) == cap(b) {
+					// The file grew: finish the ordinary way.
+					rest, err := io.ReadAll(f)
+					return append(b, rest...), err
+				}
+			}
+		}
+	}
+	return io.ReadAll(r)
+}
+
 // fromLatin1IfInvalid is what Perl cowsay does with an argument that is
 // not UTF-8: it keeps the bytes, which print as Latin-1 characters.
 func fromLatin1IfInvalid(s string) string {
@@ -565,7 +605,8 @@ func fromLatin1IfInvalid(s string) string {
 // Latin-1 character, so the output is always valid UTF-8.
 func fromLatin1Invalid(data []byte) string {
 	if utf8.Valid(data) {
-		return string(data)
+		// data is not used again: share it rather than copy a big message.
+		return unsafe.String(unsafe.SliceData(data), len(data))
 	}
 	var b strings.Builder
 	b.Grow(len(data) + 16)

@@ -133,6 +133,21 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 					count++
 					continue
 				}
+				// Fast path: a character that cannot be Perl whitespace
+				// (their lead bytes are C2, E1, E2, E3) with no mark after
+				// it, and not a mark itself.
+				if c := t[q]; c >= utf8.RuneSelf && c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3 {
+					r, n := utf8.DecodeRuneInString(t[q:])
+					if e := q + n; (e == len(t) || t[e] < 0xCC) && !isMark(r) {
+						if count == k {
+							reachedK = true
+							break
+						}
+						q = e
+						count++
+						continue
+					}
+				}
 				if n := breakLen(t, q); n > 0 {
 					bestQ, bestEnd = q, q+n
 				}
@@ -285,7 +300,13 @@ func expandTabs(s string) string {
 // become one space, paragraphs are separated by an empty line and trailing
 // empty lines are dropped.
 func fill(text string, cols float64) ([]string, wrapStatus) {
-	var out []string
+	// One line per cols-1 bytes is a fair guess for a big message: it
+	// saves growing the slice many times over.
+	per := 8.0
+	if cols-1 > per {
+		per = cols - 1
+	}
+	out := make([]string, 0, min(len(text)/int(min(per, 1<<20))+1, 1<<20))
 	first := true
 	for len(text) > 0 || first {
 		para, rest, more := cutParagraph(text)
@@ -367,6 +388,19 @@ func collapseSpace(s string) string {
 			b.WriteString(s[i:j])
 			inSpace = false
 			i = j
+			continue
+		}
+		// Only C2, E1, E2 and E3 start a non-ASCII Perl space: copy any
+		// other multi-byte character whole without decoding it.
+		if c := s[i]; c >= 0xC0 && c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3 {
+			// Continuation bytes are never spaces, even in invalid text.
+			n := 1
+			for n < 4 && i+n < len(s) && s[i+n]&0xC0 == 0x80 {
+				n++
+			}
+			b.WriteString(s[i : i+n])
+			inSpace = false
+			i += n
 			continue
 		}
 		r, n := decode(s, i)

@@ -127,7 +127,9 @@ func slow(s string) int {
 // whose terminal width is not the sum of its code points' wcwidth.
 func HasJoiner(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0xE2 {
+		// Only these lead bytes start the runes below; CJK text (E3-E9)
+		// needs no decoding.
+		if b := s[i]; b != 0xE2 && b != 0xEF && b != 0xF0 && b != 0xF3 {
 			continue
 		}
 		r, _ := utf8.DecodeRuneInString(s[i:])
