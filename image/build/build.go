@@ -37,7 +37,8 @@ func HostPlatform() rootfs.Platform {
 }
 
 // Busyboxes returns a busybox binary per platform: the file at override
-// (one platform, checked against its ELF header), or each built from the
+// (one platform, checked against its ELF header, and by
+// rootfs.CheckBusybox to be a static build of moobox's busybox), or each built from the
 // checkout at src. log, when not nil, gets one line per build.
 func Busyboxes(ctx context.Context, src, override string, plats []rootfs.Platform, log io.Writer) (map[rootfs.Platform][]byte, error) {
 	out := map[rootfs.Platform][]byte{}
@@ -49,6 +50,9 @@ func Busyboxes(ctx context.Context, src, override string, plats []rootfs.Platfor
 		p, err := rootfs.ELFPlatform(data)
 		if err != nil {
 			return nil, fmt.Errorf("--busybox %s: %w", override, err)
+		}
+		if err := rootfs.CheckBusybox(data); err != nil {
+			return nil, fmt.Errorf("--busybox %s %v", override, err)
 		}
 		if len(plats) != 1 || plats[0] != p {
 			return nil, fmt.Errorf("--busybox %s is a %s binary: use it with --platform %s (or no --platform)", override, p, p)

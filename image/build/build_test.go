@@ -341,6 +341,13 @@ func TestErrors(t *testing.T) {
 	d := mkdir(t, "errors")
 	bb := filepath.Join(d, "script")
 	os.WriteFile(bb, []byte("#!/bin/sh\n"), 0o755)
+	// A cgo build of moobox's busybox: the image has no dynamic loader.
+	dyn := filepath.Join(tmpRoot, "busybox-cgo")
+	cmd := exec.Command("go", "build", "-ldflags=-linkmode=external", "-o", dyn, "./cmd/busybox")
+	cmd.Dir, cmd.Env = srcRoot, append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build a cgo busybox: %v\n%s", err, out)
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -350,6 +357,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"--compression", "xz", "oci:" + d + "/x"}, "want gzip or zstd"},
 		{[]string{"--busybox", bb, "oci:" + d + "/x"}, "not an ELF"},
 		{[]string{"--busybox", d + "/none", "oci:" + d + "/x"}, "no such file"},
+		{[]string{"--busybox", dyn, "oci:" + d + "/x"}, "busybox-cgo is dynamically linked; build it with CGO_ENABLED=0"},
+		{[]string{"--busybox", moobuild, "oci:" + d + "/x"}, "moobuild is a build of github.com/moobox/moobox/cmd/moobuild, not of moobox's busybox"},
 		{[]string{"--src", srcRoot, "--platform", "linux/amd64,linux/arm64", "docker-archive:" + d + "/x.tar"}, "one platform"},
 		{[]string{"--src", srcRoot, "--def", d + "/none.def", "oci:" + d + "/x"}, "none.def"},
 		{[]string{"--src", "/", "oci:" + d + "/x"}, "not inside a moobox checkout"},

@@ -3,7 +3,9 @@ package rootfs
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,6 +132,47 @@ func ELFPlatform(data []byte) (Platform, error) {
 		return Platform{}, fmt.Errorf("unsupported ELF machine %v", f.Machine)
 	}
 	return p, nil
+}
+
+// BusyboxMain is the main package path a moobox busybox binary records
+// in its Go build info.
+const BusyboxMain = "github.com/moobox/moobox/cmd/busybox"
+
+// CheckBusybox checks that data can serve as the image's /usr/bin/busybox:
+// a statically linked ELF executable (the image holds no dynamic loader
+// nor libc, so a dynamic one fails with "no such file or directory") built
+// from moobox's ./cmd/busybox (the image's applet links and SBOM assume
+// that program). Its errors read after the file's name ("X is ...").
+func CheckBusybox(data []byte) error {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("is not an ELF executable: %w", err)
+	}
+	defer f.Close()
+	dynamic := false
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			dynamic = true
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err == nil && len(libs) > 0 {
+		dynamic = true
+	}
+	if dynamic {
+		return errors.New("is dynamically linked; build it with CGO_ENABLED=0")
+	}
+	bi, err := buildinfo.Read(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("is not a Go program (no Go build info): build moobox's busybox with \"CGO_ENABLED=0 go build ./cmd/busybox\"")
+	}
+	if bi.Path != BusyboxMain {
+		what := bi.Path
+		if what == "" {
+			what = "an unknown package"
+		}
+		return fmt.Errorf("is a build of %s, not of moobox's busybox (%s)", what, BusyboxMain)
+	}
+	return nil
 }
 
 // FindSource returns the root of the moobox checkout containing dir (the

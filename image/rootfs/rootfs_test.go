@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/moobox/moobox/cows"
 	"github.com/moobox/moobox/fortunes"
 	"github.com/moobox/moobox/internal/applets"
+	"github.com/moobox/moobox/internal/testutil"
 )
 
 func TestAddRules(t *testing.T) {
@@ -256,6 +258,29 @@ func TestSourceDate(t *testing.T) {
 func TestELFPlatformRejectsGarbage(t *testing.T) {
 	if _, err := ELFPlatform([]byte("#!/bin/sh\n")); err == nil {
 		t.Error("script accepted as ELF")
+	}
+}
+
+// TestCheckBusybox: only a static build of moobox's busybox is accepted
+// as --busybox (TestErrors in image/build runs the real cases through
+// moobuild: a cgo busybox, moobuild itself).
+func TestCheckBusybox(t *testing.T) {
+	cases := []struct{ file, want string }{
+		{testutil.RequireTool(t, "true", "coreutils"), "is dynamically linked; build it with CGO_ENABLED=0"},
+		{"/bin/busybox", "is not a Go program"}, // Debian's busybox-static
+	}
+	for _, c := range cases {
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			testutil.Missing(t, c.file+": "+err.Error()+"; install Debian package busybox-static")
+			continue
+		}
+		if err := CheckBusybox(data); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckBusybox(%s) = %v, want %q", c.file, err, c.want)
+		}
+	}
+	if err := CheckBusybox([]byte("#!/bin/sh\n")); err == nil || !strings.Contains(err.Error(), "not an ELF") {
+		t.Errorf("script: %v", err)
 	}
 }
 
