@@ -243,10 +243,21 @@ func levelsTrue() []float64 {
 	return l
 }
 
-// index256 maps channels to the xterm-256 cube like Paint's rgb_to_256
-// (its grey branch never triggers for the rainbow: the three channels are
-// always at least 190 apart).
+// index256 maps channels to the xterm-256 palette like Paint's
+// rgb_to_256. Paint first looks for the lowest multiple of 42.5 above the
+// smallest channel; if all three channels are below it the colour is a
+// grey from the 232-255 ramp, else it is a cube cell. The rainbow's
+// channels are always at least 190 apart, so the grey branch only fires
+// when freq*x is so large (about 1e16 and up) that adding the phases no
+// longer changes it and the three channels come out equal.
 func index256(r, g, b uint8) uint8 {
+	lo, hi := min(r, g, b), max(r, g, b)
+	// Smallest k with 42.5*k > lo, compared in halves to stay in integers.
+	k := int(lo)*2/85 + 1
+	if 2*int(hi) < 85*k {
+		// round((r+g+b)/33), half away from zero; sums never hit a half.
+		return 232 + uint8(((int(r)+int(g)+int(b))*2+33)/66)
+	}
 	return 16 + 36*uint8(int(r)*6/256) + 6*uint8(int(g)*6/256) + uint8(int(b)*6/256)
 }
 

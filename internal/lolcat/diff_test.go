@@ -221,6 +221,10 @@ func TestDifferential(t *testing.T) {
 				files: map[string][]byte{"f0": b.Bytes()}})
 		}
 	}
+	var lines200 []byte
+	for n := 1; n <= 200; n++ {
+		lines200 = fmt.Appendf(lines200, "line %d\n", n)
+	}
 	all = append(all,
 		tc{name: "empty", args: []string{"-f", "-S", "5"}, stdin: nil},
 		tc{name: "emptyfiles", args: []string{"-f", "-S", "5", "f0", "-", "f0"}, files: map[string][]byte{"f0": nil}},
@@ -229,6 +233,18 @@ func TestDifferential(t *testing.T) {
 		tc{name: "colorterm24", args: []string{"-f", "-S", "5"}, stdin: []byte("hello\n"), env: []string{"COLORTERM=24bit"}},
 		tc{name: "cluster", args: []string{"-fti", "-S", "17", "--spread", "2"}, stdin: []byte("hello\tworld\n")},
 		tc{name: "options-after-files", args: []string{"f0", "-f", "--seed=3", "-F", "0.5"}, files: map[string][]byte{"f0": []byte("x y z\n")}},
+		// Huge seeds and frequencies: freq*x beyond ~1e16 swallows the
+		// phases, the channels come out equal and Paint picks a grey.
+		// 200 lines: Ruby's offset is an exact Integer, float64(seed+n)
+		// moves by 128 every 128 lines at 1e18.
+		tc{name: "seed1e18", args: []string{"-f", "-S", "1000000000000000000", "f0"}, files: map[string][]byte{"f0": lines200}},
+		tc{name: "seed-1e18", args: []string{"-f", "-S", "-1000000000000000000", "f0"}, files: map[string][]byte{"f0": lines200}},
+		tc{name: "seed1e18t", args: []string{"-f", "-t", "-S", "1_000_000_000_000_000_000", "f0"}, files: map[string][]byte{"f0": lines200}},
+		tc{name: "seed2^53+1", args: []string{"-f", "-S", "9007199254740993", "f0"}, files: map[string][]byte{"f0": lines200}},
+		tc{name: "freq1e17", args: []string{"-f", "-S", "1", "-F", "1e17"}, stdin: []byte("hi there\nmoo\n")},
+		tc{name: "freq1e20", args: []string{"-f", "-S", "1", "-F", "1e20"}, stdin: []byte("hi there\nmoo\n")},
+		tc{name: "freq1e100", args: []string{"-f", "-S", "1", "-F", "1e100", "-p", "0.7"}, stdin: []byte("hi there\nmoo\n")},
+		tc{name: "freq-1e17i", args: []string{"-f", "-i", "-S", "3", "-F", "-1e17"}, stdin: []byte("hi there\nmoo\n")},
 		tc{name: "dashdash", args: []string{"-f", "-S", "3", "--", "-p"}, files: map[string][]byte{"-p": []byte("file named -p\n")}},
 	)
 	// Inputs big enough for the lookup tables to take over (they are built

@@ -25,7 +25,7 @@
 //   - NO_COLOR (non-empty) turns colour off on a terminal unless -f;
 //   - reads from pipes are cut at 4096-byte file positions like regular
 //     files (Ruby's cuts depend on pipe timing);
-//   - seeds beyond ±2^53 lose precision (Ruby uses bignums).
+//   - seeds beyond about ±2^62 are clamped (Ruby uses bignums).
 package lolcat
 
 import (
@@ -345,9 +345,13 @@ func rubyToI(s string) int64 {
 			}
 			continue
 		}
-		if n < 1<<62 {
-			n = n*10 + int64(c-'0')
+		// Clamp near 2^62 (Ruby moves on to bignums); the offset then still
+		// has room to count lines without overflowing.
+		if n > (1<<62)/10 {
+			n = 1 << 62
+			break
 		}
+		n = n*10 + int64(c-'0')
 	}
 	if neg {
 		n = -n
@@ -442,7 +446,7 @@ func Main(c *applet.Ctx) int {
 		if p == nil {
 			rerr, werr = copyPlain(c.Stdout, r, buf)
 		} else {
-			rerr, werr = p.cat(r, float64(seed), tty, buf)
+			rerr, werr = p.cat(r, seed, tty, buf)
 		}
 		if f != nil {
 			f.Close()
@@ -460,8 +464,8 @@ func Main(c *applet.Ctx) int {
 }
 
 // cat paints one input (lol.rb's Lol.cat).
-func (p *painter) cat(r io.Reader, seed float64, tty bool, buf []byte) (rerr, werr error) {
-	p.startFile(seed)
+func (p *painter) cat(r io.Reader, seed int64, tty bool, buf []byte) (rerr, werr error) {
+	p.startSeed(seed)
 	if p.anim {
 		p.writeString("\x1b[?25l")
 	}

@@ -76,6 +76,44 @@ func TestTableMatchesExact(t *testing.T) {
 	}
 }
 
+// TestIndex256Paint checks index256 on every channel triple against a
+// line-by-line transcription of Paint 2.2's rgb_to_256 (float separators,
+// grey ramp, cube).
+func TestIndex256Paint(t *testing.T) {
+	paint := func(r, g, b int) int {
+		red, green, blue := float64(r), float64(g), float64(b)
+		grayPossible, gray, sep := true, false, 42.5
+		for grayPossible {
+			if red < sep || green < sep || blue < sep {
+				gray = red < sep && green < sep && blue < sep
+				grayPossible = false
+			}
+			sep += 42.5
+		}
+		if gray {
+			return 232 + int(math.Round((red+green+blue)/33))
+		}
+		return 16 + int(6*(red/256))*36 + int(6*(green/256))*6 + int(6*(blue/256))
+	}
+	greys := 0
+	for r := 0; r < 256; r++ {
+		for g := 0; g < 256; g++ {
+			for b := 0; b < 256; b++ {
+				want := paint(r, g, b)
+				if got := index256(uint8(r), uint8(g), uint8(b)); int(got) != want {
+					t.Fatalf("index256(%d,%d,%d) = %d, Paint %d", r, g, b, got, want)
+				}
+				if want >= 232 {
+					greys++
+				}
+			}
+		}
+	}
+	if greys == 0 {
+		t.Fatal("no grey")
+	}
+}
+
 // TestSinMatchesRuby checks the exact path against Ruby's Math.sin on
 // angles chosen so sin*127+128 lands within a few ulp of an integer,
 // where a last-bit difference would change a channel.

@@ -77,9 +77,14 @@ type painter struct {
 	decLen [256]uint8
 	nearC  map[uint32]uint8
 
-	// offsets, as Ruby's @os and @old_os
-	os, oldOs float64
-	hasOld    bool
+	// offsets, as Ruby's @os and @old_os. Ruby's @os starts as the
+	// Integer seed and stays an Integer while only whole lines are added;
+	// osN holds it exactly (os = float64(osN), rounded as Ruby rounds an
+	// Integer added to a Float) so seeds beyond 2^53 count lines like Ruby.
+	os, oldOs     float64
+	osN, oldN     int64
+	osInt, oldInt bool
+	hasOld        bool
 
 	// current piece
 	i         int // next unit index (column in wide mode)
@@ -748,11 +753,12 @@ func (p *painter) endUnits() {
 // remembers where it was; the next line that ends with "\n" goes back.
 func (p *painter) bookkeeping(chomped bool) {
 	if !chomped {
-		p.oldOs = p.os
+		p.oldOs, p.oldN, p.oldInt = p.os, p.osN, p.osInt
 		p.hasOld = true
 		p.os = p.os + float64(p.i)/p.spread
+		p.osInt = false
 	} else if p.hasOld {
-		p.os = p.oldOs
+		p.os, p.osN, p.osInt = p.oldOs, p.oldN, p.oldInt
 		p.hasOld = false
 	}
 }
@@ -761,6 +767,7 @@ func (p *painter) bookkeeping(chomped bool) {
 // remembered offset (@old_os) does not, as in lol.rb.
 func (p *painter) startFile(seed float64) {
 	p.os = seed
+	p.osInt = false
 	p.pos = 0
 	p.tail = tNone
 	p.bad = false
@@ -773,8 +780,19 @@ func (p *painter) startFile(seed float64) {
 	p.line = p.line[:0]
 }
 
+// startSeed is startFile with an Integer seed (lolcat -S).
+func (p *painter) startSeed(seed int64) {
+	p.startFile(float64(seed))
+	p.osN, p.osInt = seed, true
+}
+
 func (p *painter) openPiece() {
-	p.os++
+	if p.osInt {
+		p.osN++
+		p.os = float64(p.osN)
+	} else {
+		p.os++
+	}
 	p.i = 0
 	p.lastStart = 0
 	p.inPiece = true
@@ -931,10 +949,11 @@ func (p *painter) animate(chomped bool) {
 	line := p.line
 	if len(line) > 0 {
 		p.writeString("\x1b7")
-		real := p.os
+		real, realN, realInt := p.os, p.osN, p.osInt
 		for f := 0; f < p.duration && p.err == nil; f++ {
 			p.writeString("\x1b8")
 			p.os += p.spread
+			p.osInt = false
 			p.i, p.lastStart = 0, 0
 			p.st, p.cpn, p.need, p.escPend = stNormal, 0, 0, false
 			p.text(line)
@@ -944,7 +963,7 @@ func (p *painter) animate(chomped bool) {
 			p.flush()
 			p.sleep(time.Duration(float64(time.Second) / p.speed))
 		}
-		p.os = real
+		p.os, p.osN, p.osInt = real, realN, realInt
 	}
 	if chomped {
 		p.writeByte('\n')
