@@ -2,10 +2,13 @@ package moobox_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,10 +213,113 @@ func TestReadmeLab(t *testing.T) {
 					t.Errorf("README.md:%d: inside: $ %s\n--- want\n%s\n--- got\n%s", b.line, s.cmd, strings.Join(s.want, "\n"), parts[i])
 				}
 			}
+		case "singularity":
+			// No apptainer in CI (Debian 12 does not package it), so these
+			// commands are played the way apptainer plays them: run is the
+			// image's runscript and exec the command itself, both inside
+			// the mounted image with its environment sourced; inspect
+			// prints the SIF's inspect-metadata.json as apptainer's
+			// inspect command prints it.
+			var cmds []string
+			var idx []int
+			for i, s := range b.steps {
+				if strings.HasPrefix(s.cmd, "singularity inspect ") {
+					got, err := emulateInspect(filepath.Join(out, "moo.sif"), strings.Fields(s.cmd)[2:])
+					if err != nil {
+						t.Fatalf("README.md:%d: $ %s: %v", b.line, s.cmd, err)
+					}
+					if !matchLines(s.want, splitOutput(got)) {
+						t.Errorf("README.md:%d: $ %s\n--- want\n%s\n--- got\n%s", b.line, s.cmd, strings.Join(s.want, "\n"), got)
+					}
+					continue
+				}
+				c := strings.ReplaceAll(s.cmd, "singularity run moo.sif", "/.singularity.d/runscript")
+				c = strings.ReplaceAll(c, "singularity exec moo.sif ", "")
+				if slices.Contains(strings.Fields(c), "singularity") {
+					t.Fatalf("README.md:%d: $ %s: the test cannot play this command", b.line, s.cmd)
+				}
+				cmds = append(cmds, c)
+				idx = append(idx, i)
+			}
+			parts, err := inside(cmds)
+			if err != nil {
+				t.Fatalf("README.md:%d: inside the image: %v", b.line, err)
+			}
+			for j, i := range idx {
+				s := b.steps[i]
+				if !matchLines(s.want, splitOutput(parts[j])) {
+					t.Errorf("README.md:%d: $ %s\n--- want\n%s\n--- got\n%s", b.line, s.cmd, strings.Join(s.want, "\n"), parts[j])
+				}
+			}
 		default:
 			t.Errorf("README.md:%d: unknown lab block kind %q", b.line, b.where)
 		}
 	}
+}
+
+// emulateInspect prints what "apptainer inspect [--deffile|--runscript|
+// --test|--helpfile|--environment] SIF" prints for a SIF holding an
+// inspect-metadata.json descriptor: the sections asked for (labels by
+// default) in apptainer's order and format.
+func emulateInspect(path string, args []string) (string, error) {
+	f, err := sif.LoadContainerFromPath(path, sif.OptLoadWithFlag(os.O_RDONLY))
+	if err != nil {
+		return "", err
+	}
+	defer f.UnloadContainer()
+	// apptainer finds the descriptor by its name, whatever its type.
+	d, err := f.GetDescriptor(func(d sif.Descriptor) (bool, error) {
+		return d.Name() == "inspect-metadata.json", nil
+	})
+	if err != nil {
+		return "", err
+	}
+	b, err := d.GetData()
+	if err != nil {
+		return "", err
+	}
+	var m struct {
+		Data struct {
+			Attributes struct {
+				Labels      map[string]string `json:"labels"`
+				Deffile     string            `json:"deffile"`
+				Runscript   string            `json:"runscript"`
+				Test        string            `json:"test"`
+				Helpfile    string            `json:"helpfile"`
+				Environment map[string]string `json:"environment"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "", err
+	}
+	a := m.Data.Attributes
+	want := map[string]bool{}
+	for _, arg := range args[:len(args)-1] {
+		want[strings.TrimLeft(arg, "-")] = true
+	}
+	if len(want) == 0 {
+		want["labels"] = true
+	}
+	var w strings.Builder
+	for _, sec := range []struct{ flag, text string }{
+		{"deffile", a.Deffile}, {"runscript", a.Runscript}, {"test", a.Test}, {"helpfile", a.Helpfile},
+	} {
+		if want[sec.flag] && sec.text != "" {
+			fmt.Fprintf(&w, "%s\n", sec.text)
+		}
+	}
+	if want["environment"] {
+		for _, k := range slices.Sorted(maps.Keys(a.Environment)) {
+			fmt.Fprintf(&w, "=== %s ===\n%s\n\n", k, a.Environment[k])
+		}
+	}
+	if want["labels"] {
+		for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+			fmt.Fprintf(&w, "%s: %s\n", k, a.Labels[k])
+		}
+	}
+	return w.String(), nil
 }
 
 // sysPartOffset is where the squashfs of a SIF starts.
