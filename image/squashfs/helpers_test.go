@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +97,7 @@ func sameContent(a, b io.Reader) error {
 }
 
 type dirCheck struct {
-	noIno     bool // reader's inode numbers do not reflect hard links
+	noIno     bool // reader renumbers inodes: no hard-link or ".." inode checks
 	noSockets bool
 	// sample compares the content of at most this many regular files
 	// (spread over the tree; sizes and metadata are always compared).
@@ -122,6 +123,14 @@ func checkDir(t *testing.T, label string, ws []*want, root string, c dirCheck) {
 	}
 	inos := map[string]uint64{}
 	seen := map[string]bool{}
+	type dirStat struct{ ino, nlink uint64 }
+	dirs := map[string]dirStat{}
+	subdirs := map[string]uint64{}
+	for _, w := range ws {
+		if w.e.Mode.IsDir() && w.path != "" {
+			subdirs[parentOf(w.path)]++
+		}
+	}
 	for i, w := range ws {
 		seen[w.path] = true
 		p := filepath.Join(root, w.path)
@@ -149,6 +158,8 @@ func checkDir(t *testing.T, label string, ws []*want, root string, c dirCheck) {
 			fail("%q: mtime %d, want %d", w.path, got, want)
 		}
 		switch e.Mode.Type() {
+		case fs.ModeDir:
+			dirs[w.path] = dirStat{st.Ino, uint64(st.Nlink)}
 		case 0:
 			if fi.Size() != e.Size {
 				fail("%q: size %d, want %d", w.path, fi.Size(), e.Size)
@@ -195,6 +206,20 @@ func checkDir(t *testing.T, label string, ws []*want, root string, c dirCheck) {
 			inos[w.group] = st.Ino
 		}
 	}
+	// A directory's nlink counts its own name, its "." and each
+	// subdirectory's "..", and its ".." names its parent's inode.
+	for p, d := range dirs {
+		if want := 2 + subdirs[p]; d.nlink != want {
+			fail("%q: directory nlink %d, want %d", p, d.nlink, want)
+		}
+		if p == "" || c.noIno { // squashfuse lists no "." and ".."
+			continue
+		}
+		got, err := dotDotIno(filepath.Join(root, p))
+		if want := dirs[parentOf(p)]; err != nil || got != want.ino {
+			fail("%q: \"..\" is inode %d (%v), want its parent's %d", p, got, err, want.ino)
+		}
+	}
 	if c.partial {
 		return
 	}
@@ -213,6 +238,44 @@ func checkDir(t *testing.T, label string, ws []*want, root string, c dirCheck) {
 		}
 		return nil
 	})
+}
+
+// parentOf returns the path of p's directory, "" for the root.
+func parentOf(p string) string {
+	if d := path.Dir(p); d != "." {
+		return d
+	}
+	return ""
+}
+
+// dotDotIno returns the inode number readdir gives for dir's "..": the
+// kernel takes it from the parent field of the directory's inode, where a
+// stat of dir/.. would follow the dentry cache instead.
+func dotDotIno(dir string) (uint64, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, errors.New(`no ".." entry`)
+		}
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.LittleEndian.Uint16(b[16:]))
+			name, _, _ := bytes.Cut(b[19:reclen], []byte{0})
+			if string(name) == ".." {
+				return binary.LittleEndian.Uint64(b), nil
+			}
+			b = b[reclen:]
+		}
+	}
 }
 
 func writeImage(t testing.TB, tree *Tree, o Options) string {

@@ -416,4 +416,16 @@ func TestAgainstMksquashfs(t *testing.T) {
 	if a, b := list(ref), list(ours); a != b {
 		t.Errorf("listings differ:\nmksquashfs:\n%s\nours:\n%s", a, b)
 	}
+	// The root has no parent: both store the inode count + 1 (what the
+	// kernel's readdir gives as the root's "..").
+	for _, img := range []string{ref, ours} {
+		b, err := os.ReadFile(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := uint64(binary.LittleEndian.Uint32(b[4:]))
+		if got, err := dotDotIno(kernelMount(t, img)); err != nil || got != n+1 {
+			t.Errorf("%s: root's \"..\" is inode %d (%v), want %d", filepath.Base(img), got, err, n+1)
+		}
+	}
 }
