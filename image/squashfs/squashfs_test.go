@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	sqlow "github.com/sylabs/squashfs/low"
+	"golang.org/x/sys/unix"
 
 	"github.com/moobox/moobox/internal/testutil"
 )
@@ -427,5 +428,71 @@ func TestAgainstMksquashfs(t *testing.T) {
 		if got, err := dotDotIno(kernelMount(t, img)); err != nil || got != n+1 {
 			t.Errorf("%s: root's \"..\" is inode %d (%v), want %d", filepath.Base(img), got, err, n+1)
 		}
+	}
+}
+
+// TestExportTable: entry i of the export table (what NFS file handles and
+// open_by_handle_at resolve through) is the reference of inode i+1.
+func TestExportTable(t *testing.T) {
+	tree := edgeTree(4096) // over 10,000 inodes: a table of several blocks
+	img := writeImage(t, tree, Options{Compression: XZ, BlockSize: 4096})
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlow.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := r.Superblock.InodeCount
+	if n < 10000 {
+		t.Fatalf("%d inodes", n)
+	}
+	for i := range n {
+		if ino, err := r.Inode(i); err != nil || ino.Num != i+1 {
+			t.Fatalf("sylabs: export entry %d: inode %d (%v), want %d", i, ino.Num, err, i+1)
+		}
+	}
+
+	// The kernel: on a fresh mount, with no path looked up yet, a handle
+	// (FILEID_INO32_GEN: inode number, generation) is resolved through
+	// the table, and the inode's header gives the number fstat reports.
+	dir := kernelMount(t, img)
+	mfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(mfd)
+	modes := map[uint64]uint32{}
+	for i := uint32(1); i <= n; i++ {
+		h := unix.NewFileHandle(1, append(binary.LittleEndian.AppendUint32(nil, i), 0, 0, 0, 0))
+		fd, err := unix.OpenByHandleAt(mfd, h, unix.O_PATH)
+		if err != nil {
+			t.Fatalf("open_by_handle_at(inode %d): %v", i, err)
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		unix.Close(fd)
+		if err != nil || st.Ino != uint64(i) {
+			t.Fatalf("handle of inode %d opens inode %d (%v)", i, st.Ino, err)
+		}
+		modes[st.Ino] = st.Mode
+	}
+	// And each name's inode is the one its number's handle opened.
+	err = filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		if m, ok := modes[st.Ino]; !ok || m != st.Mode {
+			t.Errorf("%s: inode %d mode %o, its handle's %o (%v)", p, st.Ino, st.Mode, m, ok)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
