@@ -1,5 +1,13 @@
 // Package fortune implements fortune, strfile and unstr, compatible with
 // Debian's fortune-mod 1:1.99.1.
+//
+// Deliberate differences from the original:
+//   - Text of a file with a .u8 twin is printed unchanged under a UTF-8
+//     locale and converted as librecode 3.6 converts UTF-8 to ISO-8859-1
+//     otherwise (C, POSIX, or a locale glibc cannot load), byte for byte.
+//     A locale whose name carries no codeset (de_DE) or a codeset other
+//     than UTF-8 is taken to be ISO-8859-1: fortune-mod would recode to
+//     that locale's real codeset (ISO-8859-15, KOI8-R, EUC-JP, ...).
 package fortune
 
 import (
@@ -13,7 +21,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/moobox/moobox/internal/applet"
 )
@@ -68,7 +75,7 @@ type state struct {
 	noprob  header
 	errMsg  bool
 	rng     *mrand.Rand
-	utf8Out bool
+	codeset int // 0 not looked at yet, 1 UTF-8, 2 ISO-8859-1
 }
 
 // Main runs fortune.
@@ -102,7 +109,6 @@ func (st *state) run() int {
 			break
 		}
 	}
-	st.utf8Out = localeIsUTF8(c)
 	if p := c.Getenv("FORTUNE_PATH"); p != "" {
 		for _, d := range strings.Split(p, ":") {
 			if d != "" {
@@ -213,19 +219,6 @@ func (st *state) usage() int {
 	fmt.Fprintln(st.stderr, version)
 	fmt.Fprintln(st.stderr, usageLine)
 	return 1
-}
-
-// localeIsUTF8 guesses the codeset setlocale(LC_ALL, "") would select.
-func localeIsUTF8(c *applet.Ctx) bool {
-	l := ""
-	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
-		if v := c.Getenv(k); v != "" {
-			l = v
-			break
-		}
-	}
-	l = strings.ToLower(l)
-	return strings.Contains(l, "utf-8") || strings.Contains(l, "utf8")
 }
 
 // newRand seeds the choice: MOOBOX_SEED makes it reproducible.
@@ -926,11 +919,10 @@ func (st *state) anyLengthOK() (bool, int) {
 	return false, 0
 }
 
-// recode is what fortune-mod's recode call does to a file that has a .u8
-// twin (measured on Debian's 1.99.1): UTF-8 characters that Latin-1 has
-// become Latin-1 bytes, other bytes stay as they are; then, in a UTF-8
-// locale, those Latin-1 bytes are encoded as UTF-8 again. So é survives
-// while a curly quote comes out as three mis-encoded characters.
+// recode is fortune-mod's recode_string for a file with a .u8 twin: the
+// text unchanged in a UTF-8 locale, else librecode's conversion to
+// ISO-8859-1 (see recodeLatin1). The locale is looked at only when a line
+// needs it, so most runs never pay for it.
 func (st *state) recode(fp *fileDesc, s []byte) []byte {
 	if !fp.utf8 || st.noRecode {
 		return s
@@ -945,23 +937,16 @@ func (st *state) recode(fp *fileDesc, s []byte) []byte {
 	if ascii {
 		return s
 	}
-	out := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRune(s[i:])
-		b := s[i : i+n]
-		if r >= 0x80 && r < 0x100 && n > 1 {
-			b = []byte{byte(r)}
+	if st.codeset == 0 {
+		st.codeset = 2
+		if localeCodesetUTF8(st.c.Getenv) {
+			st.codeset = 1
 		}
-		for _, c := range b {
-			if c >= 0x80 && st.utf8Out {
-				out = append(out, 0xc0|c>>6, 0x80|c&0x3f)
-			} else {
-				out = append(out, c)
-			}
-		}
-		i += n
 	}
-	return out
+	if st.codeset == 1 {
+		return s
+	}
+	return recodeLatin1(s)
 }
 
 func rot13(s []byte) {

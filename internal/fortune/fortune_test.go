@@ -45,6 +45,10 @@ func fortuneFixture(t testing.TB) string {
 	if err := os.Symlink("utf", filepath.Join(dir, "utf.u8")); err != nil {
 		t.Fatal(err)
 	}
+	mk("uq", "\u201cq\u201d \u2014 \u2026 \u20ac\n\u041a\u0438\u0440\u0438\u043b\u043b\u0438\u0446\u0430 ab\xd0\x90cd\nstray \xe9 caf\xc3\xa9\n%\n", strfileOptions{Delim: '%'})
+	if err := os.Symlink("uq", filepath.Join(dir, "uq.u8")); err != nil {
+		t.Fatal(err)
+	}
 	mk("zero", "", strfileOptions{Delim: '%'})
 	mk("ord", "b fortune\n%\na fortune\n%\n", strfileOptions{Delim: '%', Order: true})
 	mk("hash", "x\n#\n", strfileOptions{Delim: '#'})
@@ -61,7 +65,7 @@ var fortuneCases = []string{
 	"-f empty", "-f ./empty", "-f $DIR/empty", "-f nonexist", "-f ./nonexist",
 	"-f goedel.dat", "-f d1/goedel", "-f $DIR/d1 goedel", "-e -f $DIR/d1 goedel tao",
 	"-f all", "-f zero", "zero", "-f $DIR/zero goedel", "one", "-c one", "-c $DIR/one",
-	"$DIR/rot", "-c $DIR/utf", "-u $DIR/utf", "-m fortune $DIR/ord", "-s -m fortune $DIR/ord", "$DIR/hash", "-f $DIR/hash",
+	"$DIR/rot", "-c $DIR/utf", "$DIR/uq", "-c $DIR/uq", "-u $DIR/uq", "-m \u201c $DIR/uq", "-m \u041a $DIR/uq", "-m caf $DIR/uq", "-u $DIR/utf", "-m fortune $DIR/ord", "-s -m fortune $DIR/ord", "$DIR/hash", "-f $DIR/hash",
 	"-m Kant", "-i -m kant", "-m a\\(", "-m a\\)", "-m [abc", "-m a\\", "-s -n 60 -m the",
 	"-l -n 600 -m the", "-i -s -m the", "-m .", "-m zzzzzq", "-m ''",
 	"-m '\\(cat\\|dog\\)s\\b'", "-m '^The'", "-m 'ing$'", "-i -m 'unix\\|linux'",
