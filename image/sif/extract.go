@@ -1,14 +1,10 @@
 package sif
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	sqfs "github.com/sylabs/squashfs"
 )
 
 // Extract unpacks a SquashFS image into dir (which must exist): files,
@@ -16,7 +12,7 @@ import (
 // verbatim; ownership is not changed. It is what "moobuild --test" runs the
 // image's %test in.
 func Extract(img []byte, dir string) error {
-	rd, err := sqfs.NewReader(bytes.NewReader(img))
+	sq, err := newSqReader(img)
 	if err != nil {
 		return err
 	}
@@ -25,19 +21,12 @@ func Extract(img []byte, dir string) error {
 		mode fs.FileMode
 	}
 	var dirs []dirMode
-	err = fs.WalkDir(rd, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if p == "." {
+	err = sq.walk(func(p string, in *sqInode) error {
+		if p == "" {
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		m := fi.Mode()
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		m := in.mode
 		switch {
 		case m.IsDir():
 			if err := os.Mkdir(dst, 0o700); err != nil {
@@ -45,22 +34,17 @@ func Extract(img []byte, dir string) error {
 			}
 			dirs = append(dirs, dirMode{dst, m})
 		case m&fs.ModeSymlink != 0:
-			tgt, err := readlink(rd, p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(tgt, dst)
+			return os.Symlink(in.target, dst)
 		case m.IsRegular():
-			in, err := rd.Open(p)
+			data, err := sq.readFile(in, true)
 			if err != nil {
-				return err
+				return fmt.Errorf("/%s: %v", p, err)
 			}
-			defer in.Close()
 			out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if err != nil {
 				return err
 			}
-			if _, err := io.Copy(out, in); err != nil {
+			if _, err := out.Write(data); err != nil {
 				out.Close()
 				return err
 			}

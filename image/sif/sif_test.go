@@ -3,7 +3,13 @@ package sif
 import (
 	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -17,6 +23,7 @@ import (
 	"github.com/moobox/moobox/image/rootfs"
 	"github.com/moobox/moobox/image/squashfs"
 	"github.com/moobox/moobox/internal/applets"
+	"github.com/moobox/moobox/internal/testutil"
 )
 
 var (
@@ -259,4 +266,177 @@ func TestVerifyFindsProblems(t *testing.T) {
 	if _, err := Verify(wrong.Bytes); err == nil || !strings.Contains(err.Error(), "binary in a "+other.Arch+" image") {
 		t.Errorf("wrong architecture: %v", err)
 	}
+}
+
+// miniTree is the smallest tree Verify accepts the structure of: exe as
+// /usr/bin/busybox, /bin -> usr/bin, /usr/bin/sh -> busybox.
+func miniTree(t testing.TB, exe []byte) *rootfs.Tree {
+	t.Helper()
+	tree := rootfs.New(time.Unix(1, 0))
+	for _, err := range []error{
+		tree.WriteFile("usr/bin/busybox", exe, 0o755),
+		tree.Symlink("usr/bin", "bin"),
+		tree.Symlink("busybox", "usr/bin/sh"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tree
+}
+
+// TestVerifyDynamicSh checks Verify refuses a /bin/sh that cannot start in
+// the image: a dynamically linked executable (the image has no loader nor
+// libraries), one that needs shared libraries, and a static one of another
+// architecture. The host's /bin/true is the dynamically linked executable.
+func TestVerifyDynamicSh(t *testing.T) {
+	d, err := deffile.Parse("d.def", []byte("Bootstrap: scratch\n%runscript\n  echo hi\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(dyn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Machine != elf.EM_X86_64 && f.Machine != elf.EM_AARCH64 {
+		t.Fatalf("/bin/true is for %v", f.Machine)
+	}
+	// The same binary with its PT_INTERP entry turned into PT_NULL: only
+	// DT_NEEDED says it needs libc.
+	noInterp := append([]byte(nil), dyn...)
+	phoff, phentsize := f.ByteOrder.Uint64(dyn[32:]), uint64(f.ByteOrder.Uint16(dyn[54:]))
+	for i, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			f.ByteOrder.PutUint32(noInterp[phoff+uint64(i)*phentsize:], uint32(elf.PT_NULL))
+		}
+	}
+	for _, c := range []struct {
+		name string
+		exe  []byte
+		want string
+	}{
+		{"interpreter", dyn, "/bin/sh -> /usr/bin/busybox is dynamically linked (interpreter /lib"},
+		{"needed", noInterp, "/bin/sh -> /usr/bin/busybox needs shared libraries [libc.so.6]"},
+		{"static", busybox(t), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			img, err := Build(miniTree(t, c.exe), d, Options{Platform: hostPlatform(), SBOM: []byte(`{"spdxVersion":"SPDX-2.3"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Verify(img.Bytes)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Verify: %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// flip inverts n bytes of a copy of data at off.
+func flip(data []byte, off, n int) []byte {
+	out := append([]byte(nil), data...)
+	for i := off; i < off+n; i++ {
+		out[i] ^= 0xff
+	}
+	return out
+}
+
+// TestVerifyReadsData checks Verify decompresses every data block and
+// fragment: corrupting one inside busybox's blocks, or in the fragment
+// holding small files, is an error, as it is for unsquashfs.
+func TestVerifyReadsData(t *testing.T) {
+	unsquashfs := testutil.RequireTool(t, "unsquashfs", "squashfs-tools")
+	for _, c := range []squashfs.Compression{0, squashfs.Gzip, squashfs.Zstd} {
+		t.Run(c.String(), func(t *testing.T) {
+			img := buildMooComp(t, 1700000000, mooDef(t), c)
+			r, err := Verify(img.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sq, err := newSqReader(img.Squashfs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bb, err := sq.lookup("usr/bin/busybox")
+			if err != nil {
+				t.Fatal(err)
+			}
+			passwd, err := sq.lookup("etc/passwd")
+			if err != nil || passwd.frag == noFragment {
+				t.Fatalf("etc/passwd: %v, fragment %d", err, passwd.frag)
+			}
+			fragStart := fragmentStart(t, sq, passwd.frag)
+			// The header of busybox's last block, then (except for zstd,
+			// whose frames carry no checksum: a flipped literal decodes to
+			// other bytes without error, in unsquashfs too) the middle of
+			// its fifth block, and the fragment holding small files.
+			blocks := blockOffsets(t, sq, bb)
+			type corruption struct {
+				name string
+				off  int
+				want string
+			}
+			cases := []corruption{
+				{"last busybox block", blocks[len(blocks)-1], fmt.Sprintf("/usr/bin/busybox: block %d ", len(blocks)-1)},
+				{"fragment", fragStart, "fragment"},
+			}
+			if c != squashfs.Zstd {
+				cases = append(cases, corruption{"middle of a busybox block", blocks[4] + 1000, "/usr/bin/busybox: block 4 "})
+			}
+			for _, bad := range cases {
+				data := flip(img.Bytes, int(r.PartOffset)+bad.off, 16)
+				if _, err := Verify(data); err == nil || !strings.Contains(err.Error(), bad.want) {
+					t.Errorf("%s corrupted: Verify %v, want %q", bad.name, err, bad.want)
+				}
+				part := filepath.Join(t.TempDir(), "part.sqfs")
+				if err := os.WriteFile(part, data[r.PartOffset:r.PartOffset+r.PartSize], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := exec.Command(unsquashfs, "-n", "-d", filepath.Join(t.TempDir(), "x"), part).CombinedOutput(); err == nil {
+					t.Errorf("%s corrupted: unsquashfs extracts it:\n%s", bad.name, out)
+				}
+			}
+		})
+	}
+}
+
+// fragmentStart is the image offset of fragment block i.
+func fragmentStart(t *testing.T, sq *sqReader, i uint32) int {
+	t.Helper()
+	blk := binary.LittleEndian.Uint64(sq.img[sq.fragTable+8*uint64(i/512):])
+	c, err := sq.cursor(0, blk, uint16((i%512)*16), uint64(len(sq.img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.read(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(binary.LittleEndian.Uint64(e))
+}
+
+// blockOffsets lists where each data block of the file in starts.
+func blockOffsets(t *testing.T, sq *sqReader, in *sqInode) []int {
+	t.Helper()
+	var out []int
+	c, pos := in.sizesAt, int(in.blocksStart)
+	for i := uint64(0); i < in.nblocks; i++ {
+		w, err := c.u32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pos)
+		pos += int(w &^ (1 << 24))
+	}
+	return out
 }

@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/apptainer/sif/v2/pkg/sif"
-	sqfs "github.com/sylabs/squashfs"
 )
 
 // Report is what Verify found in a SIF.
@@ -42,10 +41,12 @@ type DescInfo struct {
 // Verify checks that data is a SIF a runtime runs: the launch line, the
 // descriptors moobox writes (definition file, inspect metadata, primary
 // SquashFS system partition with a known architecture, SPDX SBOM), and
-// inside the SquashFS the /.singularity.d files, /dev, a /bin/sh that
-// resolves to an executable, and a busybox built for the partition's
-// architecture. The first problem found is returned as the error; the
-// report is filled as far as it got.
+// inside the SquashFS the /.singularity.d files, /dev, and a /bin/sh that
+// resolves to a statically linked executable for the partition's
+// architecture (the image has no dynamic loader). Every regular file is read
+// to its end, each data block and fragment decompressed, so corrupted data
+// fails here as it does in unsquashfs. All problems found are returned,
+// joined, as the error; the report is filled as far as it got.
 func Verify(data []byte) (r *Report, err error) {
 	r = &Report{}
 	// The SIF and squashfs readers come from other projects and are fed
@@ -206,35 +207,29 @@ func joinProblems(p []string) error {
 	return errors.New(strings.Join(p, "; "))
 }
 
+// maxExe bounds the /bin/sh read whole for the ELF checks (moobox's
+// busybox is a few MiB).
+const maxExe = 256 << 20
+
 func (r *Report) checkSquash(img []byte, arch string) error {
-	if len(img) < 96 || string(img[:4]) != "hsqs" {
-		return fmt.Errorf("no squashfs superblock")
-	}
-	if major, minor := binary.LittleEndian.Uint16(img[28:]), binary.LittleEndian.Uint16(img[30:]); major != 4 || minor != 0 {
-		return fmt.Errorf("squashfs version %d.%d, want 4.0", major, minor)
-	}
-	// The reader allocates buffers of the superblock's block size: check
-	// it before trusting the image to the reader.
-	bs, blog := binary.LittleEndian.Uint32(img[12:]), binary.LittleEndian.Uint16(img[22:])
-	if bs < 4096 || bs > 1<<20 || bs&(bs-1) != 0 || uint32(1)<<blog != bs {
-		return fmt.Errorf("bad block size %d (log %d)", bs, blog)
-	}
-	r.SquashBytes = int64(binary.LittleEndian.Uint64(img[40:]))
-	if err := checkFragments(img); err != nil {
-		return err
-	}
-	if r.SquashBytes > int64(len(img)) {
-		return fmt.Errorf("bytes_used %d beyond the partition's %d bytes", r.SquashBytes, len(img))
-	}
-	rd, err := sqfs.NewReader(bytes.NewReader(img))
+	sq, err := newSqReader(img)
 	if err != nil {
 		return err
 	}
-	err = fs.WalkDir(rd, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	r.SquashBytes = int64(len(sq.img))
+	// Every entry is visited and every regular file read to its end,
+	// decompressing each block and fragment: a corrupted block fails here,
+	// as it does in unsquashfs, not later inside a container. Hard links
+	// are read once.
+	read := map[uint64]bool{}
+	err = sq.walk(func(p string, in *sqInode) error {
 		r.Files++
+		if in.mode.IsRegular() && !read[in.ref] {
+			read[in.ref] = true
+			if _, err := sq.readFile(in, false); err != nil {
+				return fmt.Errorf("/%s: %v", p, err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -249,144 +244,111 @@ func (r *Report) checkSquash(img []byte, arch string) error {
 		{DeffilePath, 0o444},
 		{"dev", fs.ModeDir | 0o555},
 	} {
-		fi, err := rd.Stat(want.p)
+		in, err := sq.lookup(want.p)
 		if err != nil {
 			return fmt.Errorf("/%s: %v", want.p, err)
 		}
-		if fi.Mode().Type() != want.mode.Type() || fi.Mode().Perm()&want.mode.Perm() != want.mode.Perm() {
-			return fmt.Errorf("/%s: mode %v, want %v", want.p, fi.Mode(), want.mode)
+		if in.mode.Type() != want.mode.Type() || in.mode.Perm()&want.mode.Perm() != want.mode.Perm() {
+			return fmt.Errorf("/%s: mode %v, want %v", want.p, in.mode, want.mode)
 		}
 	}
 	// Sizes come from the image: bound them before reading whole files.
-	for _, p := range []string{LabelsPath} {
-		if fi, err := rd.Stat(p); err != nil || fi.Size() > 1<<20 {
-			return fmt.Errorf("/%s: unreadable or larger than 1 MiB", p)
-		}
+	in, err := sq.lookup(LabelsPath)
+	if err != nil || in.size > 1<<20 {
+		return fmt.Errorf("/%s: unreadable or larger than 1 MiB", LabelsPath)
 	}
 	var labels map[string]string
-	if b, err := rd.ReadFile(LabelsPath); err != nil || json.Unmarshal(b, &labels) != nil {
+	if b, err := sq.readFile(in, true); err != nil || json.Unmarshal(b, &labels) != nil {
 		return fmt.Errorf("/%s is not a JSON object of labels", LabelsPath)
 	}
-	sh, err := resolve(rd, "bin/sh")
+	sh, err := resolve(sq, "bin/sh")
 	if err != nil {
 		return fmt.Errorf("/bin/sh: %v (the runscript's interpreter)", err)
 	}
-	fh, err := rd.Open(sh)
-	if err != nil {
+	if in, err = sq.lookup(sh); err != nil {
 		return err
 	}
-	defer fh.Close()
-	head := make([]byte, 64)
-	n, _ := io.ReadFull(fh, head)
-	exeArch, err := elfArch(head[:n])
+	if in.size > maxExe {
+		return fmt.Errorf("/%s: %d bytes, larger than %d MiB", sh, in.size, maxExe>>20)
+	}
+	exe, err := sq.readFile(in, true)
 	if err != nil {
 		return fmt.Errorf("/%s: %v", sh, err)
 	}
-	if exeArch != arch {
-		return fmt.Errorf("/%s is a %s binary in a %s image", sh, exeArch, arch)
+	if err := checkStatic(exe, arch); err != nil {
+		return fmt.Errorf("/bin/sh -> /%s %v", sh, err)
 	}
 	return nil
 }
 
 // resolve follows symlinks from p inside the image (relative to its root)
 // to a regular executable file.
-func resolve(rd *sqfs.Reader, p string) (string, error) {
+func resolve(sq *sqReader, p string) (string, error) {
 	for hops := 0; hops < 40; hops++ {
 		// Resolve the parents first: "bin" may itself be a link.
 		dir, base := path.Split(p)
 		if dir != "" {
-			d, err := resolveDir(rd, strings.TrimSuffix(dir, "/"), hops)
+			d, err := resolveDir(sq, strings.TrimSuffix(dir, "/"), hops)
 			if err != nil {
 				return "", err
 			}
 			p = path.Join(d, base)
 		}
-		fi, err := lstat(rd, p)
+		in, err := sq.lookup(p)
 		if err != nil {
 			return "", err
 		}
 		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			tgt, err := readlink(rd, p)
-			if err != nil {
-				return "", err
-			}
-			if strings.HasPrefix(tgt, "/") {
-				p = path.Clean(strings.TrimPrefix(tgt, "/"))
-			} else {
-				p = path.Join(path.Dir(p), tgt)
-			}
-		case fi.Mode().IsRegular():
-			if fi.Mode().Perm()&0o111 == 0 {
+		case in.mode&fs.ModeSymlink != 0:
+			p = linkTarget(p, in.target)
+		case in.mode.IsRegular():
+			if in.mode.Perm()&0o111 == 0 {
 				return "", fmt.Errorf("/%s is not executable", p)
 			}
 			return p, nil
 		default:
-			return "", fmt.Errorf("/%s is a %v", p, fi.Mode().Type())
+			return "", fmt.Errorf("/%s is a %v", p, in.mode.Type())
 		}
 	}
 	return "", fmt.Errorf("too many levels of symbolic links")
 }
 
-func resolveDir(rd *sqfs.Reader, p string, depth int) (string, error) {
+// linkTarget is where a link at p pointing to tgt leads, relative to the
+// image root (absolute targets are inside the image, as in a container).
+func linkTarget(p, tgt string) string {
+	if strings.HasPrefix(tgt, "/") {
+		return path.Clean(strings.TrimPrefix(tgt, "/"))
+	}
+	return path.Join(path.Dir(p), tgt)
+}
+
+func resolveDir(sq *sqReader, p string, depth int) (string, error) {
 	if p == "" || p == "." {
 		return ".", nil
 	}
 	if depth > 40 {
 		return "", fmt.Errorf("too many levels of symbolic links")
 	}
-	parent, err := resolveDir(rd, path.Dir(p), depth+1)
+	parent, err := resolveDir(sq, path.Dir(p), depth+1)
 	if err != nil {
 		return "", err
 	}
 	p = path.Join(parent, path.Base(p))
-	fi, err := lstat(rd, p)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		// Above the root is the root, as in a container.
+		return resolveDir(sq, strings.TrimLeft(strings.TrimPrefix(p, ".."), "/"), depth+1)
+	}
+	in, err := sq.lookup(p)
 	if err != nil {
 		return "", err
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		tgt, err := readlink(rd, p)
-		if err != nil {
-			return "", err
-		}
-		if strings.HasPrefix(tgt, "/") {
-			return resolveDir(rd, path.Clean(strings.TrimPrefix(tgt, "/")), depth+1)
-		}
-		return resolveDir(rd, path.Join(path.Dir(p), tgt), depth+1)
+	if in.mode&fs.ModeSymlink != 0 {
+		return resolveDir(sq, linkTarget(p, in.target), depth+1)
 	}
-	if !fi.IsDir() {
+	if !in.mode.IsDir() {
 		return "", fmt.Errorf("/%s is not a directory", p)
 	}
 	return p, nil
-}
-
-// lstat stats p without following a final symlink: the reader's Stat
-// follows links, its directory listing does not.
-func lstat(rd *sqfs.Reader, p string) (fs.FileInfo, error) {
-	des, err := rd.ReadDir(path.Dir(p))
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range des {
-		if d.Name() == path.Base(p) {
-			return d.Info()
-		}
-	}
-	return nil, fmt.Errorf("/%s: %w", p, fs.ErrNotExist)
-}
-
-func readlink(rd *sqfs.Reader, p string) (string, error) {
-	f, err := rd.Open(p)
-	if err != nil {
-		// Opening a dangling or directory link may fail; fall back to the
-		// low-level file.
-		return "", err
-	}
-	defer f.Close()
-	if sf, ok := f.(*sqfs.File); ok {
-		return sf.SymlinkPath(), nil
-	}
-	return "", fmt.Errorf("/%s: cannot read the link", p)
 }
 
 // WriteTo prints the report like "siftool list" followed by a summary.

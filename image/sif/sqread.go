@@ -1,0 +1,518 @@
+package sif
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// sqReader is a strict, bounded SquashFS 4.0 reader for Verify and Extract.
+// It is moobox's own rather than a third-party one because Verify is fed
+// untrusted bytes: every size and offset read from the image is checked
+// against the image before it is used to allocate or read, decompressed
+// blocks are capped at their nominal size, and reading a file decompresses
+// every one of its blocks and its fragment, so a corrupted data block is
+// an error here and not only when the file is later read in a container.
+type sqReader struct {
+	img                             []byte // truncated to bytes_used
+	comp                            uint16
+	bs                              uint32
+	fragCount                       uint32
+	rootRef                         uint64
+	inodeTable, dirTable, fragTable uint64
+	meta                            map[uint64]metaBlock // by absolute offset
+	frags                           map[uint32][]byte    // decompressed fragment blocks
+	metaBytes                       int
+}
+
+type metaBlock struct {
+	data []byte
+	next uint64 // offset of the following block
+}
+
+// sqInode is the part of an inode the checks need.
+type sqInode struct {
+	ref  uint64
+	mode fs.FileMode
+	// Directories: where the listing is and how long it is.
+	dirBlock  uint32
+	dirOffset uint16
+	dirSize   uint32
+	// Regular files.
+	size        uint64
+	blocksStart uint64
+	frag        uint32
+	fragOffset  uint32
+	sizesAt     cursor // the block size list
+	nblocks     uint64
+	// Symbolic links.
+	target string
+}
+
+const noFragment = 0xffffffff
+
+// maxMetaBytes bounds the decompressed metadata Verify holds: moo.sif has
+// well under 1 MiB.
+const maxMetaBytes = 64 << 20
+
+func newSqReader(img []byte) (*sqReader, error) {
+	le := binary.LittleEndian
+	if len(img) < 96 || string(img[:4]) != "hsqs" {
+		return nil, fmt.Errorf("no squashfs superblock")
+	}
+	if major, minor := le.Uint16(img[28:]), le.Uint16(img[30:]); major != 4 || minor != 0 {
+		return nil, fmt.Errorf("squashfs version %d.%d, want 4.0", major, minor)
+	}
+	bs, blog := le.Uint32(img[12:]), le.Uint16(img[22:])
+	if bs < 4096 || bs > 1<<20 || bs&(bs-1) != 0 || uint32(1)<<blog != bs {
+		return nil, fmt.Errorf("bad block size %d (log %d)", bs, blog)
+	}
+	used := le.Uint64(img[40:])
+	if used > uint64(len(img)) || used < 96 {
+		return nil, fmt.Errorf("bytes_used %d beyond the partition's %d bytes", used, len(img))
+	}
+	r := &sqReader{
+		img: img[:used], comp: le.Uint16(img[20:]), bs: bs, fragCount: le.Uint32(img[16:]),
+		rootRef: le.Uint64(img[32:]), inodeTable: le.Uint64(img[64:]), dirTable: le.Uint64(img[72:]),
+		fragTable: le.Uint64(img[80:]),
+		meta:      map[uint64]metaBlock{}, frags: map[uint32][]byte{},
+	}
+	switch r.comp {
+	case 1, 4, 6:
+	default:
+		return nil, fmt.Errorf("compressor %d not supported (moobox writes gzip, xz or zstd)", r.comp)
+	}
+	if r.inodeTable >= used || r.dirTable >= used || r.inodeTable >= r.dirTable {
+		return nil, fmt.Errorf("inode table at %d, directory table at %d: not inside the %d-byte image", r.inodeTable, r.dirTable, used)
+	}
+	return r, nil
+}
+
+// metaAt returns the metadata block at absolute offset off.
+func (r *sqReader) metaAt(off uint64) (metaBlock, error) {
+	if b, ok := r.meta[off]; ok {
+		return b, nil
+	}
+	if off > uint64(len(r.img))-2 {
+		return metaBlock{}, fmt.Errorf("metadata block at %d beyond the image", off)
+	}
+	hdr := binary.LittleEndian.Uint16(r.img[off:])
+	size := uint64(hdr & 0x7fff)
+	if size == 0 || off+2+size > uint64(len(r.img)) {
+		return metaBlock{}, fmt.Errorf("metadata block at %d: bad size %d", off, size)
+	}
+	data := r.img[off+2 : off+2+size]
+	if hdr&0x8000 == 0 {
+		var err error
+		if data, err = decompress(r.comp, data, 8192); err != nil {
+			return metaBlock{}, fmt.Errorf("metadata block at %d: %v", off, err)
+		}
+	}
+	r.metaBytes += len(data)
+	if r.metaBytes > maxMetaBytes {
+		return metaBlock{}, fmt.Errorf("more than %d MiB of metadata", maxMetaBytes>>20)
+	}
+	b := metaBlock{data: data, next: off + 2 + size}
+	r.meta[off] = b
+	return b, nil
+}
+
+// cursor reads a metadata stream (a table's blocks one after the other).
+type cursor struct {
+	r     *sqReader
+	block uint64 // absolute offset of the current block
+	pos   int    // position in its decompressed data
+	limit uint64 // blocks must start before this offset
+}
+
+func (r *sqReader) cursor(table, block uint64, offset uint16, limit uint64) (cursor, error) {
+	if block > limit || table+block >= limit {
+		return cursor{}, fmt.Errorf("metadata reference %d:%d beyond its table", block, offset)
+	}
+	return cursor{r: r, block: table + block, pos: int(offset), limit: limit}, nil
+}
+
+// read returns the next n bytes (copied when they span blocks).
+func (c *cursor) read(n int) ([]byte, error) {
+	var out []byte
+	for {
+		b, err := c.r.metaAt(c.block)
+		if err != nil {
+			return nil, err
+		}
+		if c.pos > len(b.data) {
+			return nil, fmt.Errorf("offset %d beyond a %d-byte metadata block", c.pos, len(b.data))
+		}
+		avail := b.data[c.pos:]
+		if len(avail) >= n && out == nil {
+			c.pos += n
+			return avail[:n], nil
+		}
+		take := min(n-len(out), len(avail))
+		out = append(out, avail[:take]...)
+		c.pos += take
+		if len(out) == n {
+			return out, nil
+		}
+		if b.next >= c.limit {
+			return nil, fmt.Errorf("metadata ends inside a record")
+		}
+		c.block, c.pos = b.next, 0
+	}
+}
+
+func (c *cursor) u16() (uint16, error) {
+	b, err := c.read(2)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint16(b), nil
+}
+
+func (c *cursor) u32() (uint32, error) {
+	b, err := c.read(4)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b), nil
+}
+
+// inode reads the inode at ref (block offset << 16 | offset in block).
+func (r *sqReader) inode(ref uint64) (*sqInode, error) {
+	c, err := r.cursor(r.inodeTable, ref>>16, uint16(ref), r.dirTable)
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.read(16)
+	if err != nil {
+		return nil, fmt.Errorf("inode %#x: %v", ref, err)
+	}
+	le := binary.LittleEndian
+	typ, perm := le.Uint16(h), le.Uint16(h[2:])
+	in := &sqInode{ref: ref, mode: fs.FileMode(perm & 0o777)}
+	if perm&0o4000 != 0 {
+		in.mode |= fs.ModeSetuid
+	}
+	if perm&0o2000 != 0 {
+		in.mode |= fs.ModeSetgid
+	}
+	if perm&0o1000 != 0 {
+		in.mode |= fs.ModeSticky
+	}
+	bad := func(err error) (*sqInode, error) { return nil, fmt.Errorf("inode %#x (type %d): %v", ref, typ, err) }
+	switch typ {
+	case 1, 8: // directory
+		in.mode |= fs.ModeDir
+		var b []byte
+		if typ == 1 {
+			if b, err = c.read(16); err != nil {
+				return bad(err)
+			}
+			in.dirBlock, in.dirSize, in.dirOffset = le.Uint32(b), uint32(le.Uint16(b[8:])), le.Uint16(b[10:])
+		} else {
+			if b, err = c.read(24); err != nil {
+				return bad(err)
+			}
+			in.dirSize, in.dirBlock, in.dirOffset = le.Uint32(b[4:]), le.Uint32(b[8:]), le.Uint16(b[18:])
+		}
+	case 2, 9: // regular file
+		var b []byte
+		if typ == 2 {
+			if b, err = c.read(16); err != nil {
+				return bad(err)
+			}
+			in.blocksStart, in.frag, in.fragOffset, in.size = uint64(le.Uint32(b)), le.Uint32(b[4:]), le.Uint32(b[8:]), uint64(le.Uint32(b[12:]))
+		} else {
+			if b, err = c.read(40); err != nil {
+				return bad(err)
+			}
+			in.blocksStart, in.size, in.frag, in.fragOffset = le.Uint64(b), le.Uint64(b[8:]), le.Uint32(b[28:]), le.Uint32(b[32:])
+		}
+		in.nblocks = in.size / uint64(r.bs)
+		if in.frag == noFragment && in.size%uint64(r.bs) != 0 {
+			in.nblocks++
+		}
+		// Every block needs a 4-byte entry in the inode table: bound the
+		// count by the table's size before anything loops over it.
+		if in.nblocks > (r.dirTable-r.inodeTable)*4096 {
+			return bad(fmt.Errorf("%d bytes need more block entries than the inode table holds", in.size))
+		}
+		in.sizesAt = c
+	case 3, 10: // symlink
+		in.mode |= fs.ModeSymlink
+		b, err := c.read(8)
+		if err != nil {
+			return bad(err)
+		}
+		n := le.Uint32(b[4:])
+		if n == 0 || n > 4096 {
+			return bad(fmt.Errorf("symlink target of %d bytes", n))
+		}
+		t, err := c.read(int(n))
+		if err != nil {
+			return bad(err)
+		}
+		in.target = string(t)
+	case 4, 11:
+		in.mode |= fs.ModeDevice
+	case 5, 12:
+		in.mode |= fs.ModeDevice | fs.ModeCharDevice
+	case 6, 13:
+		in.mode |= fs.ModeNamedPipe
+	case 7, 14:
+		in.mode |= fs.ModeSocket
+	default:
+		return bad(errors.New("unknown inode type"))
+	}
+	return in, nil
+}
+
+// sqDirent is one directory entry.
+type sqDirent struct {
+	name string
+	ref  uint64
+}
+
+// readDir lists a directory inode.
+func (r *sqReader) readDir(in *sqInode) ([]sqDirent, error) {
+	if !in.mode.IsDir() {
+		return nil, fmt.Errorf("not a directory")
+	}
+	if in.dirSize <= 3 {
+		return nil, nil
+	}
+	c, err := r.cursor(r.dirTable, uint64(in.dirBlock), in.dirOffset, r.fragTableOrEnd())
+	if err != nil {
+		return nil, err
+	}
+	le := binary.LittleEndian
+	left := int64(in.dirSize) - 3
+	var out []sqDirent
+	for left > 0 {
+		if left < 12 {
+			return nil, fmt.Errorf("directory listing: %d stray bytes", left)
+		}
+		h, err := c.read(12)
+		if err != nil {
+			return nil, err
+		}
+		left -= 12
+		count, start := uint64(le.Uint32(h))+1, uint64(le.Uint32(h[4:]))
+		if count > 256 {
+			return nil, fmt.Errorf("directory header claims %d entries (at most 256)", count)
+		}
+		for i := uint64(0); i < count; i++ {
+			e, err := c.read(8)
+			if err != nil {
+				return nil, err
+			}
+			n := int(le.Uint16(e[6:])) + 1
+			name, err := c.read(n)
+			if err != nil {
+				return nil, err
+			}
+			left -= int64(8 + n)
+			if left < 0 {
+				return nil, fmt.Errorf("directory entry beyond the listing's size")
+			}
+			s := string(name)
+			if s == "." || s == ".." || strings.ContainsAny(s, "/\x00") {
+				return nil, fmt.Errorf("bad name %q in a directory", s)
+			}
+			out = append(out, sqDirent{name: s, ref: start<<16 | uint64(le.Uint16(e))})
+		}
+	}
+	return out, nil
+}
+
+// fragTableOrEnd is the end of the directory table: the next table, or
+// the image's end when there are no fragments.
+func (r *sqReader) fragTableOrEnd() uint64 {
+	if r.fragCount > 0 && r.fragTable > r.dirTable && r.fragTable < uint64(len(r.img)) {
+		return r.fragTable
+	}
+	return uint64(len(r.img))
+}
+
+// lookup finds p (slash-separated, relative to the root) without following
+// symlinks in any component: a symlink in the middle is an error.
+func (r *sqReader) lookup(p string) (*sqInode, error) {
+	in, err := r.inode(r.rootRef)
+	if err != nil {
+		return nil, err
+	}
+	if p == "" || p == "." {
+		return in, nil
+	}
+	for _, name := range strings.Split(p, "/") {
+		if !in.mode.IsDir() {
+			return nil, fmt.Errorf("/%s: %w", p, fs.ErrNotExist)
+		}
+		des, err := r.readDir(in)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for _, d := range des {
+			if d.name == name {
+				if in, err = r.inode(d.ref); err != nil {
+					return nil, err
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("/%s: %w", p, fs.ErrNotExist)
+		}
+	}
+	return in, nil
+}
+
+// readFile decompresses every block and the fragment of a regular file and
+// returns the content (nil when keep is false: the data is checked and
+// dropped).
+func (r *sqReader) readFile(in *sqInode, keep bool) ([]byte, error) {
+	if !in.mode.IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	var out []byte
+	if keep {
+		out = make([]byte, 0, min(in.size, uint64(len(r.img))*8))
+	}
+	c := in.sizesAt
+	pos := in.blocksStart
+	left := in.size
+	for i := uint64(0); i < in.nblocks; i++ {
+		w, err := c.u32()
+		if err != nil {
+			return nil, fmt.Errorf("block list: %v", err)
+		}
+		want := min(left, uint64(r.bs))
+		size := uint64(w &^ (1 << 24))
+		var data []byte
+		switch {
+		case size == 0: // a hole
+			if keep {
+				data = make([]byte, want)
+			}
+		case size > uint64(r.bs) || pos > uint64(len(r.img)) || size > uint64(len(r.img))-pos:
+			return nil, fmt.Errorf("block %d: %d bytes at %d beyond the image", i, size, pos)
+		case w&(1<<24) != 0:
+			data = r.img[pos : pos+size]
+		default:
+			if data, err = decompress(r.comp, r.img[pos:pos+size], int(r.bs)); err != nil {
+				return nil, fmt.Errorf("block %d at %d: %v", i, pos, err)
+			}
+		}
+		if size != 0 && uint64(len(data)) != want {
+			return nil, fmt.Errorf("block %d at %d: %d bytes, want %d", i, pos, len(data), want)
+		}
+		pos += size
+		left -= want
+		if keep {
+			out = append(out, data...)
+		}
+	}
+	if in.frag != noFragment {
+		if left == 0 || left >= uint64(r.bs) {
+			return nil, fmt.Errorf("fragment for a %d-byte tail", left)
+		}
+		fb, err := r.fragment(in.frag)
+		if err != nil {
+			return nil, err
+		}
+		if uint64(in.fragOffset) > uint64(len(fb)) || left > uint64(len(fb))-uint64(in.fragOffset) {
+			return nil, fmt.Errorf("fragment %d: %d bytes at %d beyond its %d bytes", in.frag, left, in.fragOffset, len(fb))
+		}
+		if keep {
+			out = append(out, fb[in.fragOffset:uint64(in.fragOffset)+left]...)
+		}
+	} else if left != 0 {
+		return nil, fmt.Errorf("%d bytes of %d not stored", left, in.size)
+	}
+	return out, nil
+}
+
+// fragment returns fragment block i, decompressed.
+func (r *sqReader) fragment(i uint32) ([]byte, error) {
+	if b, ok := r.frags[i]; ok {
+		return b, nil
+	}
+	if i >= r.fragCount {
+		return nil, fmt.Errorf("fragment %d of %d", i, r.fragCount)
+	}
+	// 512 16-byte entries per metadata block, located by a list of
+	// block offsets at fragTable.
+	loc := r.fragTable + 8*uint64(i/512)
+	if r.fragTable > uint64(len(r.img)) || loc > uint64(len(r.img))-8 {
+		return nil, fmt.Errorf("fragment table beyond the image")
+	}
+	blk := binary.LittleEndian.Uint64(r.img[loc:])
+	c, err := r.cursor(0, blk, uint16((i%512)*16), uint64(len(r.img)))
+	if err != nil {
+		return nil, fmt.Errorf("fragment %d: %v", i, err)
+	}
+	e, err := c.read(16)
+	if err != nil {
+		return nil, fmt.Errorf("fragment %d: %v", i, err)
+	}
+	start, w := binary.LittleEndian.Uint64(e), binary.LittleEndian.Uint32(e[8:])
+	size := uint64(w &^ (1 << 24))
+	if size == 0 || size > uint64(r.bs) || start > uint64(len(r.img)) || size > uint64(len(r.img))-start {
+		return nil, fmt.Errorf("fragment %d: %d bytes at %d do not fit", i, size, start)
+	}
+	data := r.img[start : start+size]
+	if w&(1<<24) == 0 {
+		if data, err = decompress(r.comp, data, int(r.bs)); err != nil {
+			return nil, fmt.Errorf("fragment %d at %d: %v", i, start, err)
+		}
+	}
+	r.frags[i] = data
+	return data, nil
+}
+
+// walk visits every entry under the root, parents first, with its path
+// relative to the root ("" for the root). A directory reached twice (a
+// cycle or a hard-linked directory) is an error.
+func (r *sqReader) walk(fn func(p string, in *sqInode) error) error {
+	root, err := r.inode(r.rootRef)
+	if err != nil {
+		return err
+	}
+	if !root.mode.IsDir() {
+		return fmt.Errorf("the root is not a directory")
+	}
+	seen := map[uint64]bool{}
+	var visit func(p string, in *sqInode, depth int) error
+	visit = func(p string, in *sqInode, depth int) error {
+		if err := fn(p, in); err != nil {
+			return err
+		}
+		if !in.mode.IsDir() {
+			return nil
+		}
+		if seen[in.ref] || depth > 256 {
+			return fmt.Errorf("/%s: directory loop", p)
+		}
+		seen[in.ref] = true
+		des, err := r.readDir(in)
+		if err != nil {
+			return fmt.Errorf("/%s: %v", p, err)
+		}
+		for _, d := range des {
+			child, err := r.inode(d.ref)
+			if err != nil {
+				return fmt.Errorf("/%s: %v", path.Join(p, d.name), err)
+			}
+			if err := visit(path.Join(p, d.name), child, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return visit("", root, 0)
+}
