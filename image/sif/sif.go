@@ -60,6 +60,19 @@ const (
 	HelpPath      = ".singularity.d/runscript.help"
 )
 
+// DefaultRunscript is the runscript of a definition file without
+// %runscript: what the OCI image of the same file runs (the demo), and
+// with arguments those arguments, like image/moo.def's. (Apptainer's
+// default only says there is no runscript; moobox's keeps the SIF and the
+// OCI image of one file doing the same thing.)
+const DefaultRunscript = `# No %runscript in the definition file: moobuild's default. With no
+# arguments the demo, with arguments those (singularity run IMAGE cowsay hi).
+if [ "$#" -eq 0 ]; then
+    fortune | cowsay | lolcat
+else
+    exec "$@"
+fi`
+
 // Options control Build.
 type Options struct {
 	// Platform is the image's platform; its Arch goes into the partition
@@ -248,7 +261,7 @@ func unwrapPath(err error) error {
 type Meta struct {
 	Def       *deffile.Def
 	Labels    map[string]string
-	Runscript string // file content, "" when the def file has none
+	Runscript string // file content: DefaultRunscript when the def file has none
 	Test      string
 	Env       string
 	Help      string
@@ -280,7 +293,7 @@ func Metadata(d *deffile.Def, p rootfs.Platform, created time.Time, extra map[st
 	for _, l := range d.Labels {
 		labels[l.Key] = l.Value
 	}
-	m := &Meta{Def: d, Labels: labels}
+	m := &Meta{Def: d, Labels: labels, Runscript: shebangScript(DefaultRunscript)}
 	if d.Runscript != "" {
 		m.Runscript = shebangScript(d.Runscript)
 	}
