@@ -5,9 +5,13 @@
 //
 // Extensions (long options only, so no Ruby command line changes meaning):
 //
-//	--wide     advance the rainbow by display columns (internal/textwidth): wide
-//	           CJK and emoji count two, combining marks take the colour of
-//	           their base character
+//	--wide     one colour per grapheme cluster (uniseg), advancing the
+//	           rainbow by the columns the cluster takes (internal/textwidth):
+//	           wide CJK and emoji count two, a combining mark shares its base
+//	           character's colour, and no escape splits an emoji ZWJ sequence,
+//	           flag, skin-tone or VS16 sequence (terminals would stop joining
+//	           it); an escape sequence inside a cluster cuts it, and clusters
+//	           longer than 64 bytes are cut to keep memory constant
 //	--nearest  in 256-colour mode, pick the perceptually nearest xterm colour
 //	           (go-colorful, CIEDE2000) instead of Paint's cube cell
 //

@@ -265,6 +265,43 @@ func FuzzEscapes(f *testing.F) {
 	})
 }
 
+// FuzzWide: --wide, fed in uneven reads, loses nothing and writes the
+// same text as the default mode; only the colour escapes differ.
+func FuzzWide(f *testing.F) {
+	for _, s := range []string{"a\u0301", "👩\u200d💻X", "❤\ufe0f", "🇩🇪🇫", "👍🏽", "e\x1b[1m\u0301", "\t\u0301", "\xf0\x9f\x91", "\u200d\n\u200d",
+		"a" + strings.Repeat("\u0301", 40), "\x1b]0;t\u200d\a😀"} {
+		f.Add([]byte(s))
+	}
+	strip := regexp.MustCompile(`\x1b\[(?:38|39);?[0-9;]*m`)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > 4000 {
+			in = in[:4000]
+		}
+		var outs [2][]byte
+		for k, wide := range []bool{false, true} {
+			var out bytes.Buffer
+			p := newPainter(&out, 0.1, 3, false, false)
+			p.wide = wide
+			p.initEsc()
+			p.startFile(5)
+			for rest, reads := in, len(in); len(rest) > 0; reads = reads*31 + 7 {
+				n := min(len(rest), 1+int(uint(reads)%7))
+				p.feed(rest[:n])
+				rest = rest[n:]
+			}
+			p.finish()
+			p.flush()
+			outs[k] = out.Bytes()
+		}
+		if !subsequence(in, outs[1]) {
+			t.Fatalf("input lost: %q -> %q", in, outs[1])
+		}
+		if a, b := strip.ReplaceAll(outs[0], nil), strip.ReplaceAll(outs[1], nil); !bytes.Equal(a, b) {
+			t.Fatalf("%q: text differs:\n%q\n%q", in, a, b)
+		}
+	})
+}
+
 type failWriter struct{ n int }
 
 func (w *failWriter) Write(b []byte) (int, error) {
@@ -373,29 +410,64 @@ func TestConstantMemory(t *testing.T) {
 	}
 }
 
-// TestWide: --wide advances by display columns.
+// TestWide: --wide makes each grapheme cluster one unit (one colour, so
+// no escape splits an emoji sequence) and advances by display columns.
 func TestWide(t *testing.T) {
-	out, _, _ := run(t, "", []byte("日本a\u0301b\n"), nil, "-f", "-S", "1", "-t", "--wide", "-F", "1", "-p", "1")
-	re := regexp.MustCompile(`\x1b\[38;2;(\d+);(\d+);(\d+)m`)
-	ms := re.FindAllSubmatch(out, -1)
-	p := newPainter(io.Discard, 1, 1, true, false)
-	p.os = 2
-	// 日 at column 0, 本 at 2, a at 4, the combining accent with a, b at 5,
-	// the line end at 6.
-	cols := []int{0, 2, 4, 4, 5, 6}
-	if len(ms) != len(cols) {
-		t.Fatalf("%d units: %q", len(ms), out)
+	type unit struct {
+		text string
+		col  int
 	}
-	for k, col := range cols {
-		r, g, b := p.rgb(col)
-		if want := fmt.Sprintf("%d;%d;%d", r, g, b); string(bytes.Join(ms[k][1:], []byte(";"))) != want {
-			t.Errorf("unit %d: %s want column %d (%s)", k, ms[k][0], col, want)
+	for _, c := range []struct {
+		in    string
+		units []unit
+	}{
+		// 日 at column 0, 本 at 2, a with its combining accent at 4, b at
+		// 5, the line end at 6.
+		{"日本a\u0301b", []unit{{"日", 0}, {"本", 2}, {"a\u0301", 4}, {"b", 5}, {"", 6}}},
+		// ZWJ sequence (woman technologist): two columns, one unit.
+		{"👩\u200d💻X", []unit{{"👩\u200d💻", 0}, {"X", 2}, {"", 3}}},
+		// Heart with VS16: emoji presentation, two columns.
+		{"❤\ufe0fX", []unit{{"❤\ufe0f", 0}, {"X", 2}, {"", 3}}},
+		// Flags: regional indicators pair up.
+		{"🇩🇪🇫🇷X", []unit{{"🇩🇪", 0}, {"🇫🇷", 2}, {"X", 4}, {"", 5}}},
+		// Skin-tone modifier.
+		{"👍🏽X", []unit{{"👍🏽", 0}, {"X", 2}, {"", 3}}},
+		// Family: three ZWJs, still two columns.
+		{"a👨\u200d👩\u200d👧\u200d👦b", []unit{{"a", 0}, {"👨\u200d👩\u200d👧\u200d👦", 1}, {"b", 3}, {"", 4}}},
+		// An escape sequence inside a cluster cuts it: the accent after it
+		// is zero-width and takes the colour of the e.
+		{"e\x1b[1m\u0301x", []unit{{"e", 0}, {"\u0301", 0}, {"x", 1}, {"", 2}}},
+		// A tab is eight one-column spaces.
+		{"\t😀", []unit{{" ", 0}, {" ", 1}, {" ", 2}, {" ", 3}, {" ", 4}, {" ", 5}, {" ", 6}, {" ", 7}, {"😀", 8}, {"", 10}}},
+	} {
+		out, _, _ := run(t, "", []byte(c.in+"\n"), nil, "-f", "-S", "1", "-t", "--wide", "-F", "1", "-p", "1")
+		re := regexp.MustCompile(`\x1b\[38;2;(\d+);(\d+);(\d+)m(.*?)\x1b\[39m`)
+		ms := re.FindAllSubmatch(out, -1)
+		p := newPainter(io.Discard, 1, 1, true, false)
+		p.os = 2
+		if len(ms) != len(c.units) {
+			t.Errorf("%q: %d units, want %d: %q", c.in, len(ms), len(c.units), out)
+			continue
+		}
+		for k, u := range c.units {
+			r, g, b := p.rgb(u.col)
+			want := fmt.Sprintf("%d;%d;%d", r, g, b)
+			if got := string(bytes.Join(ms[k][1:4], []byte(";"))); got != want || string(ms[k][4]) != u.text {
+				t.Errorf("%q unit %d: %q in %s, want %q in column %d's %s", c.in, k, ms[k][4], got, u.text, u.col, want)
+			}
 		}
 	}
-	// Without --wide the same input has one unit per character.
-	out, _, _ = run(t, "", []byte("日本a\u0301b\n"), nil, "-f", "-S", "1", "-t")
-	if n := len(re.FindAll(out, -1)); n != 6 {
+	// Without --wide each code point is a unit, as in Ruby.
+	out, _, _ := run(t, "", []byte("日本a\u0301b👩\u200d💻\n"), nil, "-f", "-S", "1", "-t")
+	re := regexp.MustCompile(`\x1b\[38;2;(\d+);(\d+);(\d+)m`)
+	if n := len(re.FindAll(out, -1)); n != 9 {
 		t.Fatalf("%d units without --wide", n)
+	}
+	// Endless combining marks: units stay bounded, nothing is lost.
+	in := "a" + strings.Repeat("\u0301", 1000) + "\n"
+	out, _, _ = run(t, "", []byte(in), nil, "-f", "-S", "1", "--wide")
+	if !subsequence([]byte(in), out) {
+		t.Fatal("--wide lost combining marks")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/moobox/moobox/internal/textwidth"
+	"github.com/rivo/uniseg"
 )
 
 // The painter turns a byte stream into rainbow units the way Ruby lolcat
@@ -87,8 +88,10 @@ type painter struct {
 	hasOld        bool
 
 	// current piece
-	i         int // next unit index (column in wide mode)
-	lastStart int // wide: where the previous character started
+	i         int                  // next unit index (column in wide mode)
+	lastStart int                  // wide: where the previous cluster started
+	cl        [maxCluster + 4]byte // wide: the grapheme cluster being read
+	cln       int
 	inPiece   bool
 	escPend   bool // escape bytes written that no unit has taken yet
 	st        uint8
@@ -280,21 +283,70 @@ func (p *painter) colour(i int) {
 	p.n = n
 }
 
-// char paints a character unit, advancing the unit index.
+// char paints a character unit, advancing the unit index. In --wide mode
+// the unit is the grapheme cluster the character belongs to instead.
 func (p *painter) char(ch []byte) {
 	if !p.wide {
 		p.unit(ch, p.i)
 		p.i++
 		return
 	}
-	r, _ := utf8.DecodeRune(ch)
-	w := 1
-	if len(ch) > 1 || r >= utf8.RuneSelf {
-		w = textwidth.RuneWidth(r)
+	if len(ch) == 1 && ch[0] >= utf8.RuneSelf {
+		// An invalid byte joins nothing.
+		p.clusterEnd()
+		p.wideUnit(ch, 1)
+		return
 	}
+	if p.cln > 0 && p.cln+len(ch) <= maxCluster && p.joins(ch) {
+		p.cln += len(ch)
+		return
+	}
+	p.clusterEnd()
+	p.cln = copy(p.cl[:], ch)
+}
+
+// maxCluster bounds the bytes a --wide unit holds (memory stays constant
+// on endless combining marks): a longer cluster is cut into several units.
+const maxCluster = 64
+
+// joins reports whether code point ch continues the pending cluster. It
+// leaves ch's bytes after the cluster in p.cl.
+func (p *painter) joins(ch []byte) bool {
+	// Two ASCII characters always have a boundary between them, except
+	// CR LF (LF never gets here); Prepend, Extend and ZWJ are not ASCII.
+	if last := p.cl[p.cln-1]; ch[0] < utf8.RuneSelf && last < utf8.RuneSelf {
+		return false
+	}
+	n := copy(p.cl[p.cln:], ch)
+	// Boundary rules only look back, so the cluster found from the start
+	// of the pending one ends before ch exactly when there is a boundary.
+	c, _, _, _ := uniseg.FirstGraphemeCluster(p.cl[:p.cln+n], -1)
+	return len(c) > p.cln
+}
+
+// clusterEnd paints the pending --wide cluster, one colour for all of it,
+// advancing by the columns it takes on a terminal.
+func (p *painter) clusterEnd() {
+	if p.cln == 0 {
+		return
+	}
+	cl := p.cl[:p.cln]
+	p.cln = 0
+	w := 1
+	if len(cl) > 1 {
+		if r, size := utf8.DecodeRune(cl); size == len(cl) {
+			w = textwidth.RuneWidth(r)
+		} else {
+			w = textwidth.String(string(cl))
+		}
+	}
+	p.wideUnit(cl, w)
+}
+
+func (p *painter) wideUnit(ch []byte, w int) {
 	if w == 0 {
-		// Combining marks and other zero-width characters take the
-		// colour of the character they attach to.
+		// Zero-width clusters (a combining mark at the start of a line,
+		// ZWSP, controls) take the colour of the cluster before them.
 		p.unit(ch, p.lastStart)
 		return
 	}
@@ -305,6 +357,7 @@ func (p *painter) char(ch []byte) {
 
 // empty paints a unit with no character (trailing escapes, line end).
 func (p *painter) empty() {
+	p.clusterEnd()
 	p.unit(nil, p.i)
 	p.lastStart = p.i
 	p.i++
@@ -636,6 +689,9 @@ func (p *painter) slow(s []byte, k int) int {
 	case stNormal:
 		switch {
 		case c == 0x1b:
+			// An escape sequence ends a --wide cluster: its bytes go out
+			// before the next character.
+			p.clusterEnd()
 			p.st = stEsc
 		case c == '\t':
 			for j := 0; j < 8; j++ {
@@ -740,6 +796,7 @@ func (p *painter) endUnits() {
 		// A lone ESC at the end of a line is a character.
 		p.char([]byte{0x1b})
 	}
+	p.clusterEnd()
 	p.st = stNormal
 	p.need = 0
 	if p.escPend {
@@ -768,6 +825,7 @@ func (p *painter) bookkeeping(chomped bool) {
 func (p *painter) startFile(seed float64) {
 	p.os = seed
 	p.osInt = false
+	p.cln = 0
 	p.pos = 0
 	p.tail = tNone
 	p.bad = false
