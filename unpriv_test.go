@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/moobox/moobox/internal/testutil"
@@ -205,4 +206,149 @@ func keys(m map[string][]byte) []string {
 		k = append(k, p)
 	}
 	return k
+}
+
+// TestUnprivilegedBuildFromSource: nobody builds moo.sif and the OCI
+// layout from source, without --busybox, with a read-only HOME and no
+// GOCACHE, GOMODCACHE or GOPATH set, so moobuild compiles busybox with
+// caches of its own under TMPDIR (made 0700, and reused by the second
+// build). Its bytes must equal root's build of the same checkout.
+// The modules come from a file proxy copied out of root's module cache
+// (nobody cannot read it, and the test needs no network).
+func TestUnprivilegedBuildFromSource(t *testing.T) {
+	testutil.RequireRoot(t)
+	setpriv := testutil.RequireTool(t, "setpriv", "util-linux")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := worldDir(t)
+	moobuild, _ := buildTools(t, dir)
+	// One copy of the checkout, without .git, built by both: root's
+	// build sees the same (absent) revision as nobody's.
+	src := filepath.Join(dir, "src")
+	copyTree(t, ".", src)
+	proxy := filepath.Join(dir, "goproxy")
+	copyModules(t, proxy)
+	home := filepath.Join(dir, "home")
+	mkdir(t, home, 0o555)
+	tmp := filepath.Join(dir, "tmp")
+	mkdir(t, tmp, fs.ModeSticky|0o777)
+	epoch := fmt.Sprint(rand.Int64N(2_000_000_000))
+	outs := map[bool]string{}
+	for _, asNobody := range []bool{false, true} {
+		out := filepath.Join(dir, fmt.Sprintf("out-nobody-%v", asNobody))
+		mkdir(t, out, 0o755)
+		env := []string{"PATH=" + filepath.Dir(goBin) + ":/usr/bin:/bin", "SOURCE_DATE_EPOCH=" + epoch, "GOTOOLCHAIN=local"}
+		var pre []string
+		if asNobody {
+			os.Chown(out, nobody, nobody)
+			env = append(env, "HOME="+home, "TMPDIR="+tmp, "GOPROXY=file://"+proxy)
+			pre = []string{setpriv, fmt.Sprintf("--reuid=%d", nobody), fmt.Sprintf("--regid=%d", nobody), "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"}
+		} else {
+			// root builds with its own (warm) caches.
+			for _, k := range []string{"HOME", "GOCACHE", "GOMODCACHE", "GOPATH", "GOPROXY"} {
+				if v, ok := os.LookupEnv(k); ok {
+					env = append(env, k+"="+v)
+				}
+			}
+		}
+		for _, args := range [][]string{
+			{filepath.Join(out, "moo.sif")},
+			{"oci", "oci:" + filepath.Join(out, "layout")},
+		} {
+			argv := append(append(pre, moobuild, "-q"), args...)
+			if args[0] == "oci" {
+				argv = append(append(pre, moobuild, "oci", "-q"), args[1:]...)
+			}
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Dir, cmd.Env = src, env
+			b, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s (nobody=%v): %v\n%s", strings.Join(args, " "), asNobody, err, b)
+			}
+			if strings.Contains(string(b), "warning") {
+				t.Errorf("%s (nobody=%v) warned: %s", strings.Join(args, " "), asNobody, b)
+			}
+		}
+		outs[asNobody] = out
+	}
+	a, b := readTree(t, outs[false]), readTree(t, outs[true])
+	if len(a) < 4 || len(a) != len(b) {
+		t.Errorf("root wrote %v, nobody %v", keys(a), keys(b))
+	}
+	for p, x := range a {
+		if !bytes.Equal(x, b[p]) {
+			t.Errorf("%s: differs between root's build and nobody's", p)
+		}
+	}
+	// nobody's build used (and kept) private caches in TMPDIR.
+	for _, name := range []string{"moobuild-gocache-65534", "moobuild-gomodcache-65534"} {
+		fi, err := os.Lstat(filepath.Join(tmp, name))
+		if err != nil || fi.Mode() != fs.ModeDir|0o700 || fi.Sys().(*syscall.Stat_t).Uid != nobody {
+			t.Errorf("%s: %v %v", name, fi, err)
+		}
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 2 {
+		t.Errorf("TMPDIR holds %d entries, want the 2 caches", len(ents))
+	}
+}
+
+// copyModules makes a GOPROXY directory holding, from root's module
+// cache, every module's go.mod and the zips of busybox's dependencies.
+func copyModules(t *testing.T, proxy string) {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(strings.TrimSpace(string(out)), "cache", "download")
+	out, err = exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{if .Version}}{{.Path}}@{{.Version}}{{end}}{{end}}", "./cmd/busybox").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zips := map[string]bool{}
+	for _, m := range strings.Fields(string(out)) {
+		path, ver, _ := strings.Cut(m, "@")
+		zips[filepath.Join(escapeModPath(path), "@v", ver)] = true
+	}
+	err = filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(cache, p)
+		ext := filepath.Ext(rel)
+		switch {
+		case ext == ".mod" || ext == ".info" || d.Name() == "list":
+		case (ext == ".zip" || ext == ".ziphash") && zips[strings.TrimSuffix(rel, ext)]:
+		default:
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(proxy, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// escapeModPath is the module cache's case encoding ("!" before a
+// lower-cased capital).
+func escapeModPath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -7,11 +7,14 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -232,7 +235,12 @@ func BuildBusybox(ctx context.Context, src string, p Platform) ([]byte, error) {
 		env = append(env, kv)
 	}
 	cmd.Env = append(env, p.goEnv()...)
-	cmd.Env = append(cmd.Env, goDirs()...)
+	dirs, cleanup, err := goDirs(os.Stderr)
+	defer cleanup()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(cmd.Env, dirs...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr
@@ -245,18 +253,82 @@ func BuildBusybox(ctx context.Context, src string, p Platform) ([]byte, error) {
 // goDirs returns GOCACHE and GOMODCACHE settings for a builder whose
 // home is read-only or absent (a student on a shared machine): private
 // directories under the temporary directory, used only when the variable
-// is unset and Go's default location cannot be written.
-func goDirs() []string {
-	var env []string
+// is unset and Go's default location cannot be written. cleanup removes
+// the ones that had to be made fresh.
+func goDirs(warn io.Writer) (env []string, cleanup func(), err error) {
+	var fresh []string
+	cleanup = func() {
+		for _, d := range fresh {
+			removeAll(d)
+		}
+	}
+	use := func(key, name string) error {
+		d, isFresh, err := privateDir(os.TempDir(), fmt.Sprintf("%s-%d", name, os.Geteuid()), warn)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if isFresh {
+			fresh = append(fresh, d)
+		}
+		env = append(env, key+"="+d)
+		return nil
+	}
 	home, _ := os.UserHomeDir()
 	cache, _ := os.UserCacheDir()
 	if os.Getenv("GOCACHE") == "" && !writable(cache, "go-build") {
-		env = append(env, "GOCACHE="+filepath.Join(os.TempDir(), fmt.Sprintf("moobuild-gocache-%d", os.Getuid())))
+		if err := use("GOCACHE", "moobuild-gocache"); err != nil {
+			return nil, cleanup, err
+		}
 	}
 	if os.Getenv("GOMODCACHE") == "" && os.Getenv("GOPATH") == "" && !writable(home, "go", "pkg", "mod") {
-		env = append(env, "GOMODCACHE="+filepath.Join(os.TempDir(), fmt.Sprintf("moobuild-gomodcache-%d", os.Getuid())))
+		if err := use("GOMODCACHE", "moobuild-gomodcache"); err != nil {
+			return nil, cleanup, err
+		}
 	}
-	return env
+	return env, cleanup, nil
+}
+
+// privateDir returns base/name, made 0700 if absent, when it is this
+// user's own: a real directory (not a symlink) owned by the effective uid
+// with mode 0700. The temporary directory is shared, and a directory
+// another user made there could feed poisoned objects into the build (or
+// a file there could stop it). Otherwise it returns a fresh directory
+// from os.MkdirTemp (isFresh), after a line on warn.
+func privateDir(base, name string, warn io.Writer) (dir string, isFresh bool, err error) {
+	p := filepath.Join(base, name)
+	if os.Mkdir(p, 0o700) == nil {
+		os.Chmod(p, 0o700) // the umask may have taken bits away
+	}
+	fi, err := os.Lstat(p)
+	if err == nil && fi.IsDir() && fi.Mode()&(fs.ModeType|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) == fs.ModeDir &&
+		fi.Mode().Perm() == 0o700 && ownedByMe(fi) {
+		return p, false, nil
+	}
+	if warn != nil {
+		fmt.Fprintf(warn, "moobuild: warning: not using %s (not a directory of uid %d with mode 0700): using a fresh one\n", p, os.Geteuid())
+	}
+	d, err := os.MkdirTemp(base, name+"-")
+	if err != nil {
+		return "", false, err
+	}
+	return d, true, nil
+}
+
+// ownedByMe reports whether fi belongs to the effective uid.
+func ownedByMe(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
+}
+
+// removeAll removes dir even where Go made the module cache read-only.
+func removeAll(dir string) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	os.RemoveAll(dir)
 }
 
 // writable reports whether base/elem... exists or can be made, and

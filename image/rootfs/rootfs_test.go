@@ -284,6 +284,50 @@ func TestCheckBusybox(t *testing.T) {
 	}
 }
 
+// TestPrivateDir: the shared temporary directory's Go caches are used only
+// when they are the builder's own private directories.
+func TestPrivateDir(t *testing.T) {
+	base := t.TempDir()
+	var warn strings.Builder
+	d, fresh, err := privateDir(base, "own", &warn)
+	if err != nil || fresh || d != base+"/own" {
+		t.Fatalf("absent: %q %v %v", d, fresh, err)
+	}
+	if fi, err := os.Lstat(d); err != nil || fi.Mode() != fs.ModeDir|0o700 {
+		t.Fatalf("made %v %v", fi.Mode(), err)
+	}
+	if d2, fresh, _ := privateDir(base, "own", &warn); d2 != d || fresh || warn.Len() != 0 {
+		t.Errorf("second use: %q %v %q", d2, fresh, warn.String())
+	}
+	// Not ours to use: world-writable, a symlink to our own directory, a
+	// file, a directory of another user.
+	os.Mkdir(base+"/open", 0o777)
+	os.Chmod(base+"/open", 0o777)
+	os.Symlink(d, base+"/link")
+	os.WriteFile(base+"/file", nil, 0o600)
+	bad := []string{"open", "link", "file"}
+	if os.Geteuid() == 0 {
+		os.Mkdir(base+"/theirs", 0o700)
+		if err := os.Chown(base+"/theirs", 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		bad = append(bad, "theirs")
+	} else {
+		t.Log("not root: the case of another user's directory is not run")
+	}
+	for _, name := range bad {
+		warn.Reset()
+		got, fresh, err := privateDir(base, name, &warn)
+		if err != nil || !fresh || !strings.HasPrefix(got, base+"/"+name+"-") || !strings.Contains(warn.String(), "not using "+base+"/"+name) {
+			t.Errorf("%s: got %q fresh %v err %v warning %q", name, got, fresh, err, warn.String())
+			continue
+		}
+		if fi, err := os.Lstat(got); err != nil || fi.Mode() != fs.ModeDir|0o700 || !ownedByMe(fi) {
+			t.Errorf("%s: fresh directory %v %v", name, fi.Mode(), err)
+		}
+	}
+}
+
 func FuzzAdd(f *testing.F) {
 	f.Add("usr/bin/sh", uint32(0o755), "x")
 	f.Add("../etc", uint32(fs.ModeDir|0o777), "")
