@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,6 +158,9 @@ func TestSIFBadDef(t *testing.T) {
 	_, busybox := sifTools(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "present"), []byte("x\n"), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, def, want string
 	}{
@@ -165,11 +169,13 @@ func TestSIFBadDef(t *testing.T) {
 		{"setup", "Bootstrap: scratch\n%setup\n", "t.def:2: %setup is not supported"},
 		{"docker", "Bootstrap: docker\nFrom: debian:bookworm\n", "t.def:1: Bootstrap: docker is not supported: moobox needs no base image"},
 		{"from", "Bootstrap: scratch\nFrom: debian:bookworm\n", "t.def:2: header \"from\" is not supported"},
-		{"missing bootstrap", "%labels\n a b\n", "t.def: missing \"Bootstrap: scratch\""},
+		{"missing bootstrap", "%labels\n a b\n", "t.def:1: missing \"Bootstrap: scratch\""},
 		{"dup label", "Bootstrap: scratch\n%labels\n a 1\n a 2\n", "t.def:4: duplicate label \"a\" (first at line 3)"},
 		{"files missing", "Bootstrap: scratch\n%files\n present /p\n nothere /n\n", "t.def:4: %files source \"nothere\": no such file or directory"},
 		{"files dotdot", "Bootstrap: scratch\n%files\n ../../etc/passwd /etc/passwd\n", "t.def:3: %files source \"../../etc/passwd\" contains \"..\""},
-		{"env unmappable", "Bootstrap: scratch\n%environment\n export X=$(date)\n", "command substitution is not supported"},
+		{"env unmappable", "Bootstrap: scratch\n%environment\n export X=$(date)\n", "t.def:3: %environment: command substitution is not supported"},
+		{"env unexported", "Bootstrap: scratch\n%environment\n export A=1\n VAR=1\n", "t.def:4: %environment: VAR is set but not exported"},
+		{"files fifo", "Bootstrap: scratch\n%files\n fifo /fifo\n", "t.def:3: %files \"fifo\" -> \"/fifo\": not a regular file or directory"},
 		{"test fails", "Bootstrap: scratch\n%test\n echo failing on purpose >&2\n exit 3\n", "%test failed: exit status 3"},
 	}
 	for _, c := range cases {
@@ -193,7 +199,7 @@ func TestSIFBadDef(t *testing.T) {
 			}
 			des, _ := os.ReadDir(dir)
 			for _, d := range des {
-				if d.Name() != "t.def" && d.Name() != "present" {
+				if d.Name() != "t.def" && d.Name() != "present" && d.Name() != "fifo" {
 					t.Errorf("left %s behind", d.Name())
 				}
 			}

@@ -9,7 +9,8 @@
 //
 //	Bootstrap: scratch
 //	%labels       KEY VALUE per line (ordered; duplicates are an error)
-//	%environment  shell code sourced at start-up (/.singularity.d/env/90-environment.sh)
+//	%environment  shell code sourced at start-up (/.singularity.d/env/90-environment.sh);
+//	              every variable it sets must be exported (see Def.Env)
 //	%runscript    what "singularity run" runs (/.singularity.d/runscript)
 //	%help         text shown by "singularity run-help"
 //	%files        "SRC [DST]" per line: host file or directory copied into the image
@@ -18,6 +19,12 @@
 // Lines starting with "#" are comments in the header, %labels and %files; in
 // script sections they are kept (they are shell comments there). Every error
 // is an *Error carrying the line number.
+//
+// Deliberate differences from Singularity: a %files source may not contain
+// ".." (relative sources stay below the definition file's directory;
+// absolute sources and symlinks are followed, as Singularity does), and
+// %environment must export what it sets, because the same file gives the
+// OCI image's Env, which has no unexported variables.
 package deffile
 
 import (
@@ -34,6 +41,9 @@ type Def struct {
 	// Raw is the file's exact bytes: it is stored in the SIF (DataDeffile)
 	// and in the image as /.singularity.d/Singularity.
 	Raw []byte
+	// Name is the name given to Parse (ParseFile: the file's path); errors
+	// found later, by Env or when copying %files, start with it.
+	Name string
 	// Header holds the header fields in file order, keys lower-cased.
 	Header []Field
 	// Bootstrap is the bootstrap agent; always "scratch" after Parse.
@@ -109,7 +119,7 @@ const (
 // It checks the syntax and the %files paths but not that sources exist
 // (see Resolve).
 func Parse(name string, data []byte) (*Def, error) {
-	p := &parser{name: name, d: &Def{Raw: data}}
+	p := &parser{name: name, d: &Def{Raw: data, Name: name}}
 	if err := p.parse(data); err != nil {
 		return nil, err
 	}
@@ -166,6 +176,12 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// Errorf returns an *Error at line of the definition file, named by Name:
+// for errors found after parsing (copying %files, for one).
+func (d *Def) Errorf(line int, format string, args ...any) error {
+	return &Error{d.Name, line, fmt.Sprintf(format, args...)}
 }
 
 // Label returns the value of the label key and whether it is set.
@@ -262,7 +278,13 @@ func (p *parser) parse(data []byte) error {
 		}
 	}
 	if p.d.Bootstrap == "" {
-		return p.errf(0, "missing \"Bootstrap: scratch\" header (it must come before the first section)")
+		// At the first section, where the header should have ended (line
+		// 1 when there is none).
+		line := 1
+		if i < len(lines) {
+			line = i + 1
+		}
+		return p.errf(line, "missing \"Bootstrap: scratch\" header (it must come before the first section)")
 	}
 
 	seen := map[string]int{}
@@ -387,7 +409,7 @@ func (p *parser) files(first int, body []string) error {
 			dst = fields[1]
 		}
 		if hasDotDot(src) {
-			return p.errf(ln, "%%files source %q contains \"..\": sources must stay inside the definition file's directory tree", src)
+			return p.errf(ln, "%%files source %q contains \"..\": a relative source may not climb out of the definition file's directory (an absolute path may name any host file)", src)
 		}
 		if hasDotDot(dst) {
 			return p.errf(ln, "%%files destination %q contains \"..\"", dst)

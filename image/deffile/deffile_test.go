@@ -52,7 +52,7 @@ bootstrap: Scratch   # trailing comment
     export A=1
     B="two words" C='$A'
     export D=$A:${B}
-    export A
+    export A B C
 
 %runscript
   #!/bin/sh
@@ -116,11 +116,11 @@ func TestErrors(t *testing.T) {
 		{"setup", "Bootstrap: scratch\n%setup\n", 2, "%setup is not supported"},
 		{"docker", "# hi\nBootstrap: docker\nFrom: debian\n", 2, "Bootstrap: docker is not supported: moobox needs no base image"},
 		{"from", "Bootstrap: scratch\nFrom: debian\n", 2, "\"from\" is not supported: moobox needs no base image"},
-		{"missing bootstrap", "%labels\n a b\n", 0, "missing \"Bootstrap: scratch\""},
-		{"empty", "", 0, "missing \"Bootstrap: scratch\""},
+		{"missing bootstrap", "# no header\n\n%labels\n a b\n", 3, "missing \"Bootstrap: scratch\""},
+		{"empty", "", 1, "missing \"Bootstrap: scratch\""},
 		{"dup label", "Bootstrap: scratch\n%labels\n a 1\n b 2\n a 3\n", 5, `duplicate label "a" (first at line 3)`},
 		{"dup section", "Bootstrap: scratch\n%help\nx\n%help\n", 4, "duplicate section %help (first at line 2)"},
-		{"dotdot src", "Bootstrap: scratch\n%files\n ../etc/passwd /etc/passwd\n", 3, `source "../etc/passwd" contains ".."`},
+		{"dotdot src", "Bootstrap: scratch\n%files\n ../etc/passwd /etc/passwd\n", 3, `source "../etc/passwd" contains "..": a relative source may not climb out of the definition file's directory (an absolute path may name any host file)`},
 		{"dotdot dst", "Bootstrap: scratch\n%files\n present /etc/../../x\n", 3, `destination "/etc/../../x" contains ".."`},
 		{"missing src", "Bootstrap: scratch\n%files\n present\n\n absent /x\n", 5, `source "absent": no such file or directory`},
 		{"header syntax", "Bootstrap scratch\n", 1, "not \"Key: value\""},
@@ -151,15 +151,49 @@ func TestErrors(t *testing.T) {
 }
 
 func TestEnvErrors(t *testing.T) {
-	for _, line := range []string{"echo hi", "export A=$(date)", "export B=$UNSET", "A=1; B=2", "A=`x`"} {
+	for _, line := range []string{"echo hi", "export A=$(date)", "export B=$UNSET", "A=1; B=2", "A=`x`",
+		"VAR=1", "VAR=1 export W=2", "W=2 VAR=1\n  export W"} {
 		d, err := Parse("e.def", []byte("Bootstrap: scratch\n%environment\n\n  "+line+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = d.Env(nil)
 		var e *Error
-		if !errors.As(err, &e) || e.Line != 4 {
-			t.Errorf("%q: err = %v, want an error at line 4", line, err)
+		if !errors.As(err, &e) || e.Line != 4 || !strings.HasPrefix(err.Error(), "e.def:4: %environment: ") {
+			t.Errorf("%q: err = %v, want an error at e.def:4", line, err)
+		}
+	}
+}
+
+// TestEnvExport checks which assignments map onto the OCI Env: exported
+// ones, and those of variables the image's environment already exports,
+// as a shell sourcing %environment would pass them on; a variable set
+// without export is refused, naming export as the fix.
+func TestEnvExport(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want []string
+		err  string
+	}{
+		{"VAR=1\nexport VAR", []string{"PATH=/bin", "VAR=1"}, ""},
+		{"export VAR\nVAR=2", []string{"PATH=/bin", "VAR=2"}, ""},
+		{"PATH=/opt:$PATH", []string{"PATH=/opt:/bin"}, ""},
+		{"export A=1 B=2", []string{"PATH=/bin", "A=1", "B=2"}, ""},
+		{"export A=1\nB=$A\nC=3", nil, `x.def:4: %environment: B is set but not exported, so programs in the SIF would not see it while the OCI image's Env would hold it: write "export B=..."`},
+	} {
+		d, err := Parse("x.def", []byte("Bootstrap: scratch\n%environment\n"+c.body+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := d.Env([]string{"PATH=/bin"})
+		if c.err != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), c.err) {
+				t.Errorf("%q: %q %v, want error %q", c.body, env, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(env, c.want) {
+			t.Errorf("%q: %q %v, want %q", c.body, env, err, c.want)
 		}
 	}
 }

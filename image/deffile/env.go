@@ -13,6 +13,12 @@ import (
 // $NAME/${NAME} references to variables set earlier in the script or in
 // base (the image's defaults, e.g. PATH). Anything else is an error naming
 // the line, so the OCI image never silently differs from the SIF.
+//
+// The SIF's runtime sources %environment, so a plain "NAME=value" reaches
+// the container's programs only when NAME is exported (by an export line,
+// or being in base, the environment the image starts with). An OCI Env has
+// no unexported variables: rather than guess, a variable assigned but never
+// exported is an error suggesting "export NAME=value".
 func (d *Def) Env(base []string) ([]string, error) {
 	line := 0
 	if len(d.Sections) > 0 {
@@ -30,10 +36,14 @@ func (d *Def) Env(base []string) ([]string, error) {
 		}
 		vars[k] = v
 	}
+	exported := map[string]bool{}
+	unexported := map[string]int{} // name -> line of its first assignment
 	for _, kv := range base {
 		k, v, _ := strings.Cut(kv, "=")
 		set(k, v)
+		exported[k] = true
 	}
+	const only = "(only NAME=value and export NAME=value lines map onto an OCI config)"
 	// Line numbers: the body starts after the section line, but script()
 	// dropped leading blank lines; recount from the raw file instead.
 	lines := strings.Split(d.Environment, "\n")
@@ -46,10 +56,10 @@ func (d *Def) Env(base []string) ([]string, error) {
 		}
 		words, err := shellWords(t, vars)
 		if err != nil {
-			return nil, &Error{Line: ln, Msg: fmt.Sprintf("%%environment: %v (only NAME=value and export NAME=value lines map onto an OCI config)", err)}
+			return nil, d.Errorf(ln, "%%environment: %v %s", err, only)
 		}
-		exported := len(words) > 0 && words[0].text == "export" && !words[0].quoted
-		if exported {
+		export := len(words) > 0 && words[0].text == "export" && !words[0].quoted
+		if export {
 			words = words[1:]
 		}
 		for _, w := range words {
@@ -57,12 +67,29 @@ func (d *Def) Env(base []string) ([]string, error) {
 			switch {
 			case ok && w.assign && validName(k):
 				set(k, v)
-			case exported && !ok && validName(w.text):
-				// "export NAME" exports a variable already set: nothing to map.
+				if export {
+					exported[k] = true
+				} else if _, seen := unexported[k]; !seen {
+					unexported[k] = ln
+				}
+			case export && !ok && validName(w.text):
+				// "export NAME": its value is already mapped (or unset,
+				// then an OCI Env has nothing to hold either).
+				exported[w.text] = true
 			default:
-				return nil, &Error{Line: ln, Msg: fmt.Sprintf("%%environment: %q is not an assignment (only NAME=value and export NAME=value lines map onto an OCI config)", w.text)}
+				return nil, d.Errorf(ln, "%%environment: %q is not an assignment %s", w.text, only)
 			}
 		}
+	}
+	// The earliest assignment never exported is the error.
+	bad, badLine := "", 0
+	for k, ln := range unexported {
+		if !exported[k] && (badLine == 0 || ln < badLine || ln == badLine && k < bad) {
+			bad, badLine = k, ln
+		}
+	}
+	if bad != "" {
+		return nil, d.Errorf(badLine, "%%environment: %s is set but not exported, so programs in the SIF would not see it while the OCI image's Env would hold it: write \"export %s=...\" (or add \"export %s\")", bad, bad, bad)
 	}
 	out := make([]string, 0, len(order))
 	for _, k := range order {
