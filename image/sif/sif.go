@@ -343,6 +343,7 @@ func (m *Meta) InspectJSON() ([]byte, error) {
 	type attributes struct {
 		Labels      map[string]string `json:"labels"`
 		Runscript   string            `json:"runscript"`
+		Test        string            `json:"test,omitempty"` // "apptainer inspect --test" reads it
 		Deffile     string            `json:"deffile"`
 		Helpfile    string            `json:"helpfile"`
 		Startscript string            `json:"startscript"`
@@ -363,6 +364,7 @@ func (m *Meta) InspectJSON() ([]byte, error) {
 		Data: data{Attributes: attributes{
 			Labels:      m.Labels,
 			Runscript:   m.Runscript,
+			Test:        m.Test,
 			Deffile:     string(m.Def.Raw),
 			Helpfile:    m.Help,
 			Environment: env,

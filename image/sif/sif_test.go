@@ -133,8 +133,11 @@ func TestBuildVerify(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sortStrings(keys)
-	if strings.Join(keys, " ") != "deffile environment helpfile labels runscript startscript" || m["type"] != "container" || len(m) != 2 {
+	if strings.Join(keys, " ") != "deffile environment helpfile labels runscript startscript test" || m["type"] != "container" || len(m) != 2 {
 		t.Errorf("inspect metadata keys %v, type %v", keys, m["type"])
+	}
+	if test := attrs["test"].(string); !strings.HasPrefix(test, "#!/bin/sh\n\n") || !strings.Contains(test, "fortune, cowsay and lolcat work") {
+		t.Errorf("test %q", test)
 	}
 	env := attrs["environment"].(map[string]any)["/.singularity.d/env/90-environment.sh"].(string)
 	if !strings.HasPrefix(env, "#!/bin/sh\n\n") || !strings.Contains(env, "export PATH=") {
@@ -453,6 +456,14 @@ func TestDefaultRunscript(t *testing.T) {
 	img := buildMoo(t, 1700000000, d)
 	if _, err := Verify(img.Bytes); err != nil {
 		t.Fatal(err)
+	}
+	// Inspect shows the default runscript, and no test (there is none).
+	js, err := Metadata(d, hostPlatform(), time.Unix(1, 0), nil).InspectJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(js, []byte(`"runscript":"#!/bin/sh\n\n# No %runscript`)) || bytes.Contains(js, []byte(`"test"`)) {
+		t.Errorf("inspect metadata %s", js)
 	}
 	root := filepath.Join(t.TempDir(), "root")
 	if err := os.Mkdir(root, 0o755); err != nil {
