@@ -21,7 +21,9 @@
 //     from there to the end if it never does (invalid UTF-8 anywhere, a line
 //     ending inside an escape sequence, input ending with one); moobox
 //     paints such bytes (an invalid byte is a unit of its own, an
-//     unterminated escape sequence ends at the end of its line);
+//     unterminated escape sequence ends at the end of its line); with -a,
+//     where each piece of a line is held to be repainted, such a line is
+//     cut into 64 KiB pieces so memory stays constant;
 //   - Ruby decodes input in the locale's encoding; moobox always uses
 //     UTF-8 (Ruby in a C locale drops every non-ASCII byte);
 //   - an unreadable file is reported on stderr (Ruby prints to stdout) and

@@ -410,6 +410,35 @@ func TestConstantMemory(t *testing.T) {
 	}
 }
 
+// TestConstantMemoryAnimate: with -a the painter holds a piece to repaint
+// it; after invalid UTF-8 or inside an unterminated OSC, where Ruby never
+// cuts the line, it must still cut it.
+func TestConstantMemoryAnimate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	for _, lead := range []string{"\xff", "\x1b]0;", "\xe2"} {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		var out countWriter
+		in := io.MultiReader(strings.NewReader(lead), &lineReader{left: 16 << 20})
+		st := Main(&applet.Ctx{Args: []string{"lolcat", "-f", "-a", "-d", "1", "-s", "1000000", "-S", "1"},
+			Stdin: in, Stdout: &out, Stderr: io.Discard})
+		runtime.ReadMemStats(&m1)
+		if d := m1.TotalAlloc - m0.TotalAlloc; d > 4<<20 || st != 0 || out.n < 16<<20 {
+			t.Fatalf("%q: allocated %d bytes for a 16 MB line (status %d, %d bytes out)", lead, d, st, out.n)
+		}
+	}
+}
+
+type countWriter struct{ n int }
+
+func (w *countWriter) Write(b []byte) (int, error) {
+	w.n += len(b)
+	return len(b), nil
+}
+
 // TestWide: --wide makes each grapheme cluster one unit (one colour, so
 // no escape splits an emoji sequence) and advances by display columns.
 func TestWide(t *testing.T) {

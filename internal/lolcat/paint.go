@@ -947,12 +947,21 @@ func (p *painter) midChar() bool {
 // unless it ends inside a character or an escape sequence.
 func (p *painter) boundary() {
 	if p.bad || p.midChar() || p.tail != tNone {
-		return
+		// Ruby would keep reading (and finally drop it all). Without
+		// -a moobox streams the piece anyway; with -a it holds the piece
+		// to repaint it, so it cuts at a fixed size to keep memory
+		// constant, preferring not to split a character.
+		if !p.anim || !p.inPiece || len(p.line) < animCut || (len(p.line) < 2*animCut && p.midChar()) {
+			return
+		}
 	}
 	if p.inPiece {
 		p.closePiece(false)
 	}
 }
+
+// animCut is the piece size at which -a cuts a line Ruby would not cut.
+const animCut = 64 << 10
 
 // finish ends the file: a last line without "\n" is a piece.
 func (p *painter) finish() {
@@ -1030,9 +1039,9 @@ func (p *painter) animate(chomped bool) {
 }
 
 // stripErase removes ESC [ [0-?]* [@JKPX] sequences, which would erase
-// the previous frame.
+// the previous frame. It works in place: the output is never longer.
 func stripErase(s []byte) []byte {
-	out := s[:0:0]
+	out := s[:0]
 	for k := 0; k < len(s); {
 		if s[k] == 0x1b && k+1 < len(s) && s[k+1] == '[' {
 			j := k + 2
