@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,6 +131,48 @@ func AddDefFiles(t *rootfs.Tree, d *deffile.Def) error {
 	return nil
 }
 
+// CheckUser checks an image user, "UID[:GID]" or "NAME[:GROUP]" (as the
+// OCI config's User), so a typo fails the build rather than every run.
+// Names must be in the tree's /etc/passwd and /etc/group; with t nil only
+// the syntax is checked.
+func CheckUser(u string, t *rootfs.Tree) error {
+	bad := func(why string) error {
+		return fmt.Errorf("--user %q: %s; want UID[:GID] or NAME[:GROUP] of the image's /etc/passwd and /etc/group (root, nobody)", u, why)
+	}
+	parts := strings.Split(u, ":")
+	if len(parts) > 2 {
+		return bad("more than one ':'")
+	}
+	for i, p := range parts {
+		if p == "" {
+			return bad("empty user or group")
+		}
+		if _, err := strconv.ParseUint(p, 10, 32); err == nil {
+			continue
+		}
+		for _, r := range p {
+			if !(r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return bad(fmt.Sprintf("%q is neither a number nor a name", p))
+			}
+		}
+		if t == nil {
+			continue
+		}
+		file := map[int]string{0: "etc/passwd", 1: "etc/group"}[i]
+		e, _ := t.Lookup(file)
+		found := false
+		for _, line := range strings.Split(string(e.Data), "\n") {
+			if name, _, _ := strings.Cut(line, ":"); name == p {
+				found = true
+			}
+		}
+		if !found {
+			return bad(fmt.Sprintf("no %s in the image's /%s", p, file))
+		}
+	}
+	return nil
+}
+
 // Result is a finished build.
 type Result struct {
 	Artifact oci.Artifact
@@ -170,6 +213,9 @@ func Build(in Input) (*Result, error) {
 			return nil, err
 		}
 		if err := AddDefFiles(t, in.Def); err != nil {
+			return nil, err
+		}
+		if err := CheckUser(cfg.User, t); err != nil {
 			return nil, err
 		}
 		img, err := oci.NewImage(t, p, cfg, in.Compression)
@@ -256,7 +302,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	comp := fl.String("compression", "gzip", "layer compression: gzip or zstd")
 	sbomPath := fl.String("sbom", "", "also write an SPDX 2.3 JSON SBOM to this file")
 	defPath := fl.String("def", "", "definition file for labels, environment and command (default: image/moo.def of the checkout; none: built-in defaults)")
-	user := fl.String("user", "", "image user (default 65534:65534, nobody)")
+	user := fl.String("user", "", "image user, UID[:GID] or NAME[:GROUP] of the image (default 65534:65534, nobody)")
 	revision := fl.String("revision", "", "source revision for the labels and SBOM (default: the checkout's git HEAD)")
 	quiet := fl.BoolP("quiet", "q", false, "print only the digest")
 	fl.Usage = func() {
@@ -276,6 +322,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() == 0 {
 		fl.Usage()
 		return 2
+	}
+	if fl.Changed("user") {
+		if err := CheckUser(*user, nil); err != nil {
+			return fail(err)
+		}
 	}
 	var targets []oci.Target
 	for _, a := range fl.Args() {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -362,6 +363,11 @@ func TestErrors(t *testing.T) {
 		{[]string{"--src", srcRoot, "--platform", "linux/amd64,linux/arm64", "docker-archive:" + d + "/x.tar"}, "one platform"},
 		{[]string{"--src", srcRoot, "--def", d + "/none.def", "oci:" + d + "/x"}, "none.def"},
 		{[]string{"--src", "/", "oci:" + d + "/x"}, "not inside a moobox checkout"},
+		{[]string{"--src", srcRoot, "--user", "bad user", "oci:" + d + "/x"}, `--user "bad user": "bad user" is neither a number nor a name`},
+		{[]string{"--src", srcRoot, "--user", "0:0:0", "oci:" + d + "/x"}, "more than one ':'"},
+		{[]string{"--src", srcRoot, "--user", "", "oci:" + d + "/x"}, "empty user"},
+		{[]string{"--busybox", busybox(t, host), "--user", "ghost", "oci:" + d + "/x"}, "no ghost in the image's /etc/passwd"},
+		{[]string{"--busybox", busybox(t, host), "--user", "nobody:nobodies", "oci:" + d + "/x"}, "no nobodies in the image's /etc/group"},
 	}
 	for _, c := range cases {
 		_, errOut, err := run{}.exec(c.args...)
@@ -422,24 +428,62 @@ func getFixture(t *testing.T) *fixture {
 	return amd64Fixture.f
 }
 
-// cow returns the expected output of "cowsay moo" when moobox's cowsay
-// is finished (it prints what Debian's cowsay prints), else "".
+// cow returns what Debian's cowsay prints for "cowsay moo": the images'
+// cowsay must print exactly that.
 func cow(t *testing.T) string {
 	t.Helper()
-	ref, ok := testutil.FindTool("cowsay")
-	if !ok {
-		return ""
+	ref := testutil.RequireTool(t, "cowsay", "cowsay")
+	return command(t, nil, ref, "moo")
+}
+
+// isDemo reports whether out is what the image's default command prints,
+// "fortune | cowsay | lolcat" (lolcat adds no colour without a tty, but
+// escapes are dropped anyway): a balloon, then the default cow.
+func isDemo(out string) bool {
+	out = regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out, "")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	cowLines := []string{
+		`        \   ^__^`,
+		`         \  (oo)\_______`,
+		`            (__)\       )\/\`,
+		`                ||----w |`,
+		`                ||     ||`,
 	}
-	want, err := exec.Command(ref, "moo").Output()
-	if err != nil {
-		return ""
+	n := len(lines) - len(cowLines)
+	if n < 3 || !regexp.MustCompile(`^ _+$`).MatchString(lines[0]) || !regexp.MustCompile(`^ -+$`).MatchString(lines[n-1]) {
+		return false
 	}
-	got, _ := exec.Command(busybox(t, host), "cowsay", "moo").Output()
-	if !bytes.Equal(got, want) {
-		t.Log("moobox cowsay does not print the cow yet: checking busybox --list and true only")
-		return ""
+	for i, c := range cowLines {
+		if lines[n+i] != c {
+			return false
+		}
 	}
-	return string(want)
+	// Balloon lines: "< text >" for one line, else "/ \", "| |", "\ /".
+	width := len(lines[0]) + 1
+	for _, l := range lines[1 : n-1] {
+		if len([]rune(l)) > width+1 || !regexp.MustCompile(`^[<>/\\|] .* [<>/\\|]$`).MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestIsDemo checks the checker on Debian's own fortune | cowsay output,
+// and that other output fails it.
+func TestIsDemo(t *testing.T) {
+	cowsay := testutil.RequireTool(t, "cowsay", "cowsay")
+	fortune := testutil.RequireTool(t, "fortune", "fortune-mod")
+	for i := 0; i < 20; i++ {
+		out := command(t, nil, "sh", "-c", `"$0" | "$1"`, fortune, cowsay)
+		if !isDemo(out) {
+			t.Errorf("fortune | cowsay printed what isDemo refuses:\n%s", out)
+		}
+	}
+	for _, bad := range []string{"", "moo\n", command(t, nil, cowsay, "-f", "tux", "moo"), strings.Replace(command(t, nil, cowsay, "moo"), "(oo)", "(xx)", 1)} {
+		if isDemo(bad) {
+			t.Errorf("isDemo accepted %q", bad)
+		}
+	}
 }
 
 func command(t *testing.T, env []string, name string, args ...string) string {
@@ -556,10 +600,8 @@ func TestUmociRunc(t *testing.T) {
 				t.Errorf("busybox --list: %q", out)
 			}
 			runcRun(t, runc, bundle, rootless, "true")
-			if want != "" {
-				if out := runcRun(t, runc, bundle, rootless, "cowsay", "moo"); out != want {
-					t.Errorf("cowsay moo:\n%s\nwant:\n%s", out, want)
-				}
+			if out := runcRun(t, runc, bundle, rootless, "cowsay", "moo"); out != want {
+				t.Errorf("cowsay moo:\n%s\nwant:\n%s", out, want)
 			}
 		})
 	}
@@ -609,22 +651,27 @@ func TestPodman(t *testing.T) {
 		if !strings.Contains(out, "cowsay\n") {
 			t.Errorf("%s busybox --list: %q", image, out)
 		}
-		if want != "" {
-			if out := command(t, env, podman, "run", "--rm", "--network", "none", image, "cowsay", "moo"); out != want {
-				t.Errorf("%s cowsay moo:\n%s", image, out)
-			}
+		if out := command(t, env, podman, "run", "--rm", "--network", "none", image, "cowsay", "moo"); out != want {
+			t.Errorf("%s cowsay moo:\n%s\nwant:\n%s", image, out, want)
+		}
+		// The image runs as nobody by default.
+		if out := command(t, env, podman, "run", "--rm", "--network", "none", image, "id", "-u"); out != "65534\n" {
+			t.Errorf("%s id -u: %q, want 65534", image, out)
 		}
 	}
 	check("oci-archive:" + f.ociArchive)
-	// The default command, the def file's %runscript, runs the demo once
-	// the shell and the three tools exist.
-	list := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+f.ociArchive, "busybox", "--list")
-	if want != "" && strings.Contains(list, "\nsh\n") {
-		if out := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+f.ociArchive); len(out) < 50 {
-			t.Errorf("demo printed %q", out)
-		}
-	} else {
-		t.Log("no sh applet or cowsay yet: the default command is not run")
+	// The default command, the def file's %runscript, runs the demo.
+	if out := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+f.ociArchive); !isDemo(out) {
+		t.Errorf("the default command printed %q, want a fortune in a balloon said by the default cow", out)
+	}
+	// --user 0:0 is the config's User, and the container runs as root.
+	u := mkdir(t, "user0")
+	run{}.moo(t, "--src", srcRoot, "--busybox", busybox(t, host), "-q", "--user", "0:0", "oci:"+u+"/layout", "oci-archive:"+u+"/moobox.oci.tar")
+	if c := layoutConfig(t, u+"/layout"); c.Config.User != "0:0" {
+		t.Errorf("--user 0:0: config User %q", c.Config.User)
+	}
+	if out := command(t, env, podman, "run", "--rm", "--network", "none", "oci-archive:"+u+"/moobox.oci.tar", "id", "-u"); out != "0\n" {
+		t.Errorf("--user 0:0: id -u printed %q", out)
 	}
 	// zstd layers: podman reads them (umoci 0.4 does not).
 	z := mkdir(t, "zstd") + "/moobox.oci.tar"
@@ -637,10 +684,6 @@ func TestPodman(t *testing.T) {
 		t.Errorf("podman load: %q", out)
 	}
 	check("localhost/moobox:test")
-	// The image runs as nobody by default.
-	if out := command(t, env, podman, "run", "--rm", "--network", "none", "localhost/moobox:test", "busybox", "true"); out != "" {
-		t.Errorf("busybox true printed %q", out)
-	}
 	command(t, env, podman, "rmi", "-f", "localhost/moobox:test")
 }
 
@@ -768,10 +811,8 @@ func TestMultiPlatformQemu(t *testing.T) {
 				t.Errorf("busybox --list under %s: %q", qemu, out)
 			}
 			command(t, nil, q, path, "true")
-			if want := cow(t); want != "" {
-				if out := command(t, nil, q, path, "cowsay", "moo"); out != want {
-					t.Errorf("cowsay moo under %s:\n%s", qemu, out)
-				}
+			if out, want := command(t, nil, q, path, "cowsay", "moo"), cow(t); out != want {
+				t.Errorf("cowsay moo under %s:\n%s\nwant:\n%s", qemu, out, want)
 			}
 		})
 	}
@@ -817,6 +858,36 @@ func layoutFile(t *testing.T, layout, arch, name string) []byte {
 	}
 	t.Fatalf("%s: no image for %q", layout, arch)
 	return nil
+}
+
+// imageConfig is the part of an image config the tests read.
+type imageConfig struct {
+	Architecture, OS string
+	Config           struct {
+		User, WorkingDir string
+		Env, Cmd         []string
+	}
+}
+
+// layoutConfig returns the config of a single-image OCI layout.
+func layoutConfig(t *testing.T, layout string) imageConfig {
+	t.Helper()
+	blob := func(d string) []byte {
+		b, err := os.ReadFile(layout + "/blobs/sha256/" + strings.TrimPrefix(d, "sha256:"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var idx struct{ Manifests []struct{ Digest string } }
+	var man struct{ Config struct{ Digest string } }
+	var c imageConfig
+	raw, _ := os.ReadFile(layout + "/index.json")
+	if json.Unmarshal(raw, &idx) != nil || len(idx.Manifests) != 1 ||
+		json.Unmarshal(blob(idx.Manifests[0].Digest), &man) != nil || json.Unmarshal(blob(man.Config.Digest), &c) != nil {
+		t.Fatalf("%s: cannot read the image config", layout)
+	}
+	return c
 }
 
 // extract returns a file from a gzipped tar layer, through the system tar.
@@ -873,10 +944,8 @@ func TestRegistry(t *testing.T) {
 		if !strings.Contains(out, "lolcat\n") {
 			t.Errorf("busybox --list: %q", out)
 		}
-		if want := cow(t); want != "" {
-			if out := command(t, env, podman, "run", "--rm", "--network", "none", ref, "cowsay", "moo"); out != want {
-				t.Errorf("cowsay moo: %q", out)
-			}
+		if out, want := command(t, env, podman, "run", "--rm", "--network", "none", ref, "cowsay", "moo"), cow(t); out != want {
+			t.Errorf("cowsay moo:\n%s\nwant:\n%s", out, want)
 		}
 		command(t, env, podman, "rmi", "-f", ref)
 	})
