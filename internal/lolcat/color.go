@@ -55,6 +55,12 @@ func channel(a float64) uint8 {
 		s = sinExact(a)
 		v = float64(s*127) + 128
 	}
+	if v != v {
+		// freq*x overflowed (-F 1e308): Ruby dies with FloatDomainError
+		// on the NaN; moobox paints mid-grey rather than whatever the
+		// CPU makes of uint8(NaN).
+		return 128
+	}
 	return uint8(v)
 }
 

@@ -31,7 +31,9 @@
 //   - NO_COLOR (non-empty) turns colour off on a terminal unless -f;
 //   - reads from pipes are cut at 4096-byte file positions like regular
 //     files (Ruby's cuts depend on pipe timing);
-//   - seeds beyond about ±2^62 are clamped (Ruby uses bignums).
+//   - seeds beyond about ±2^62 are clamped (Ruby uses bignums);
+//   - where freq*x overflows to infinity (-F 1e308) Ruby dies with
+//     FloatDomainError; moobox paints those units mid-grey (channels 128).
 package lolcat
 
 import (

@@ -114,6 +114,30 @@ func TestIndex256Paint(t *testing.T) {
 	}
 }
 
+// TestOverflowFreq pins a deliberate difference: when freq*x overflows to
+// infinity Ruby dies on the NaN (FloatDomainError); moobox paints the
+// units mid-grey (every channel 128) and succeeds.
+func TestOverflowFreq(t *testing.T) {
+	tool := testutil.RequireTool(t, "lolcat", "lolcat")
+	for _, c := range []struct {
+		args []string
+		esc  string
+	}{
+		{[]string{"-f", "-S", "1", "-F", "1e308"}, "\x1b[38;5;244m"},
+		{[]string{"-f", "-S", "1", "-F", "-1e308", "-t"}, "\x1b[38;2;128;128;128m"},
+	} {
+		_, rErr, rSt := ruby(t, tool, t.TempDir(), []byte("hi\n"), nil, c.args...)
+		if rSt == 0 || !bytes.Contains(rErr, []byte("FloatDomainError")) {
+			t.Errorf("%q: Ruby no longer fails: %d %q", c.args, rSt, rErr)
+		}
+		got, _, st := run(t, "", []byte("hi\n"), nil, c.args...)
+		want := c.esc + "h\x1b[39m" + c.esc + "i\x1b[39m" + c.esc + "\x1b[39m\n"
+		if string(got) != want || st != 0 {
+			t.Errorf("%q: got %d %q want %q", c.args, st, got, want)
+		}
+	}
+}
+
 // TestSinMatchesRuby checks the exact path against Ruby's Math.sin on
 // angles chosen so sin*127+128 lands within a few ulp of an integer,
 // where a last-bit difference would change a channel.
