@@ -84,6 +84,10 @@ func mksquashfsCmd(args []string) int {
 			return fail("%s exists and appending is not supported: use -noappend to replace it", out)
 		}
 	}
+	// A previous image at OUT inside SRC is not packed into the new one
+	// (mksquashfs likewise leaves its output out). The temporary file
+	// WriteFile writes is created after the walk, so never seen.
+	d.Skip = out
 	tree, err := squashfs.FromDir(src, d)
 	if err != nil {
 		return fail("%v", err)

@@ -122,3 +122,61 @@ func TestMksquashfsErrors(t *testing.T) {
 		t.Errorf("-noappend: exit %d", rc)
 	}
 }
+
+// TestMksquashfsOutputInSource: an image written inside SRC is left out of
+// the next image written to the same name, as mksquashfs does; another
+// image in SRC is packed like any file.
+func TestMksquashfsOutputInSource(t *testing.T) {
+	mk := testutil.RequireTool(t, "mksquashfs", "squashfs-tools")
+	t.Setenv("SOURCE_DATE_EPOCH", "1000000000")
+	srcs := [2]string{mkSrc(t), mkSrc(t)}
+	for i, src := range srcs {
+		if err := os.WriteFile(filepath.Join(src, "other.sqfs"), []byte("not me"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(src, "o.sqfs")
+		for range 2 {
+			if i == 0 {
+				if b, err := exec.Command(mk, src, out, "-noappend", "-all-root", "-quiet", "-no-progress").CombinedOutput(); err != nil {
+					t.Fatalf("mksquashfs: %v\n%s", err, b)
+				}
+			} else if rc := mksquashfsCmd([]string{src, out, "-noappend", "-all-root"}); rc != 0 {
+				t.Fatalf("exit %d", rc)
+			}
+		}
+	}
+	ref, ours := listing(t, filepath.Join(srcs[0], "o.sqfs")), listing(t, filepath.Join(srcs[1], "o.sqfs"))
+	if strings.Contains(ours, "squashfs-root/o.sqfs") || !strings.Contains(ours, "other.sqfs") {
+		t.Errorf("moobuild's listing:\n%s", ours)
+	}
+	if ref != ours {
+		t.Errorf("listings differ:\nmksquashfs:\n%s\nmoobuild:\n%s", ref, ours)
+	}
+}
+
+// TestMksquashfsNonDirSource: a SRC that is a symlink to a directory, or a
+// file, is not followed: like mksquashfs, the image's root is a directory
+// (0777, dated SOURCE_DATE_EPOCH) holding it. A trailing slash follows
+// the symlink.
+func TestMksquashfsNonDirSource(t *testing.T) {
+	mk := testutil.RequireTool(t, "mksquashfs", "squashfs-tools")
+	t.Setenv("SOURCE_DATE_EPOCH", "1000000000")
+	src := mkSrc(t)
+	dir := filepath.Dir(src)
+	if err := os.Symlink("src", filepath.Join(dir, "s8")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"s8", "s8/", "src/etc/motd", "src/bin/motd"} {
+		s = dir + "/" + s // not filepath.Join: it drops a trailing slash
+		ref, ours := filepath.Join(t.TempDir(), "ref"), filepath.Join(t.TempDir(), "ours")
+		if b, err := exec.Command(mk, s, ref, "-noappend", "-quiet", "-no-progress").CombinedOutput(); err != nil {
+			t.Fatalf("mksquashfs %s: %v\n%s", s, err, b)
+		}
+		if rc := mksquashfsCmd([]string{s, ours, "-noappend"}); rc != 0 {
+			t.Fatalf("%s: exit %d", s, rc)
+		}
+		if a, b := listing(t, ref), listing(t, ours); a != b {
+			t.Errorf("%s: listings differ:\nmksquashfs:\n%s\nmoobuild:\n%s", s, a, b)
+		}
+	}
+}

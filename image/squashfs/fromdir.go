@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // DirOptions control FromDir.
@@ -20,6 +21,11 @@ type DirOptions struct {
 	// mksquashfs does with SOURCE_DATE_EPOCH.
 	ClampMtime bool
 	Mtime      int64
+	// Skip names a file left out of the tree wherever it appears under
+	// root, matched by device and inode: the output image, which
+	// mksquashfs leaves out of its own input. A Skip that does not exist
+	// skips nothing.
+	Skip string
 }
 
 // FromDir reads the directory tree at root (not following symlinks) into a
@@ -27,11 +33,24 @@ type DirOptions struct {
 // when the image is written, and Write fails if a file's size changed. Files
 // sharing an inode become hard links to the first of their names in
 // bytewise depth-first order.
+//
+// A root that is not a directory, a symlink to one included (unless
+// written with a trailing slash), is not followed: as with mksquashfs, the
+// image's root is then a directory holding that one file under its base
+// name, mode 0777, owned by the calling user (or root with AllRoot) and
+// dated now (subject to SetMtime and ClampMtime).
 func FromDir(root string, o DirOptions) (*Tree, error) {
 	t := NewTree()
 	t.DefaultMtime = o.Mtime
 	type devIno struct{ dev, ino uint64 }
 	seen := map[devIno]string{}
+	var skip *devIno
+	if o.Skip != "" {
+		if fi, err := os.Stat(o.Skip); err == nil && fi.Mode().IsRegular() {
+			st := statOf(fi)
+			skip = &devIno{st.dev, st.ino}
+		}
+	}
 	var walk func(host, rel string) error
 	walk = func(host, rel string) error {
 		fi, err := os.Lstat(host)
@@ -39,13 +58,10 @@ func FromDir(root string, o DirOptions) (*Tree, error) {
 			return err
 		}
 		st := statOf(fi)
-		e := Entry{Path: rel, Mode: fi.Mode() &^ fs.ModeTemporary &^ fs.ModeAppend &^ fs.ModeExclusive, Uid: st.uid, Gid: st.gid, Mtime: fi.ModTime().Unix()}
-		if o.AllRoot {
-			e.Uid, e.Gid = 0, 0
+		if skip != nil && fi.Mode().IsRegular() && *skip == (devIno{st.dev, st.ino}) {
+			return nil
 		}
-		if o.SetMtime || o.ClampMtime && e.Mtime > o.Mtime {
-			e.Mtime = o.Mtime
-		}
+		e := o.entry(rel, fi.Mode()&^fs.ModeTemporary&^fs.ModeAppend&^fs.ModeExclusive, st.uid, st.gid, fi.ModTime().Unix())
 		if !fi.IsDir() && st.nlink > 1 {
 			k := devIno{st.dev, st.ino}
 			if first, ok := seen[k]; ok {
@@ -90,17 +106,33 @@ func FromDir(root string, o DirOptions) (*Tree, error) {
 		}
 		return nil
 	}
-	fi, err := os.Stat(root)
+	fi, err := os.Lstat(root)
 	if err != nil {
 		return nil, err
 	}
+	rel := ""
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("%s: not a directory", root)
+		uid, gid := os.Getuid(), os.Getgid()
+		if err := t.Add(o.entry("", fs.ModeDir|0o777, uint32(max(uid, 0)), uint32(max(gid, 0)), time.Now().Unix())); err != nil {
+			return nil, err
+		}
+		rel = filepath.Base(root)
 	}
-	if err := walk(root, ""); err != nil {
+	if err := walk(root, rel); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// entry applies o to a file's attributes.
+func (o *DirOptions) entry(rel string, mode fs.FileMode, uid, gid uint32, mtime int64) Entry {
+	if o.AllRoot {
+		uid, gid = 0, 0
+	}
+	if o.SetMtime || o.ClampMtime && mtime > o.Mtime {
+		mtime = o.Mtime
+	}
+	return Entry{Path: rel, Mode: mode, Uid: uid, Gid: gid, Mtime: mtime}
 }
 
 type hostStat struct {
