@@ -783,13 +783,7 @@ func TestMultiPlatformQemu(t *testing.T) {
 			Platform struct{ OS, Architecture string }
 		}
 	}
-	blob := func(d string) []byte {
-		b, err := os.ReadFile(layout + "/blobs/sha256/" + strings.TrimPrefix(d, "sha256:"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	blob := func(d string) []byte { return layoutBlob(t, layout, d) }
 	json.Unmarshal(blob(digest), &nested)
 	var got []string
 	for _, m := range nested.Manifests {
@@ -822,17 +816,21 @@ func TestMultiPlatformQemu(t *testing.T) {
 	}
 }
 
+// layoutBlob returns the blob of digest d in an OCI layout.
+func layoutBlob(t *testing.T, layout, d string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(layout + "/blobs/sha256/" + strings.TrimPrefix(d, "sha256:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // layoutFile returns a file of the layer of the image for platform
 // (arch, or "" for a single-image layout) in an OCI layout.
 func layoutFile(t *testing.T, layout, arch, name string) []byte {
 	t.Helper()
-	blob := func(d string) []byte {
-		b, err := os.ReadFile(layout + "/blobs/sha256/" + strings.TrimPrefix(d, "sha256:"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	blob := func(d string) []byte { return layoutBlob(t, layout, d) }
 	type desc struct {
 		MediaType, Digest string
 		Platform          struct{ Architecture string }
@@ -872,13 +870,7 @@ type imageConfig struct {
 // layoutConfig returns the config of a single-image OCI layout.
 func layoutConfig(t *testing.T, layout string) imageConfig {
 	t.Helper()
-	blob := func(d string) []byte {
-		b, err := os.ReadFile(layout + "/blobs/sha256/" + strings.TrimPrefix(d, "sha256:"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	blob := func(d string) []byte { return layoutBlob(t, layout, d) }
 	var idx struct{ Manifests []struct{ Digest string } }
 	var man struct{ Config struct{ Digest string } }
 	var c imageConfig
