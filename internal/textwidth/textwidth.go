@@ -110,10 +110,13 @@ func slow(s string) int {
 		var cl string
 		var cw int
 		cl, s, cw, state = uniseg.FirstGraphemeClusterInString(s, state)
-		if HasJoiner(cl) {
+		if HasJoiner(cl) && emojiStart(cl) {
 			w += cw
 			continue
 		}
+		// Elsewhere a joiner joins nothing on screen: a skin tone after a
+		// letter is drawn as a colour swatch of its own, two columns, as
+		// glibc's wcwidth says.
 		for _, r := range cl {
 			if x := Wcwidth(r); x > 0 {
 				w += x
@@ -142,4 +145,21 @@ func HasJoiner(s string) bool {
 		}
 	}
 	return false
+}
+
+// emojiStart reports whether the cluster cl starts with a character that
+// emoji sequences build on (Extended_Pictographic or a regional
+// indicator). uniseg keeps that property to itself, so ask it whether the
+// character takes a ZWJ and an emoji into its cluster (UAX #29 rule GB11),
+// or, for a flag, is a regional indicator.
+func emojiStart(cl string) bool {
+	r, n := utf8.DecodeRuneInString(cl)
+	if r >= 0x1F1E6 && r <= 0x1F1FF {
+		return true
+	}
+	var buf [12]byte
+	k := copy(buf[:], cl[:n])
+	k += copy(buf[k:], "\u200d\U0001F600")
+	c, _, _, _ := uniseg.FirstGraphemeCluster(buf[:k], -1)
+	return len(c) == k
 }

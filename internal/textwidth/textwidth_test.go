@@ -26,6 +26,8 @@ func TestString(t *testing.T) {
 	}{
 		{"", 0}, {"moo", 3}, {"漢字", 4}, {"e\u0301", 1}, {"a\tb", 2},
 		{"❤️", 2}, {"👍🏽", 2}, {"🇫🇷", 2}, {"👨\u200d👩\u200d👧", 2}, {"x👨\u200d👩\u200d👧y", 4},
+		// A skin tone with no emoji to modify is drawn on its own, 2 wide.
+		{"ab🏻cd xy", 9}, {"🏻", 2}, {"a🏽", 3}, {"ab\u200dc", 3}, {"🇫", 2}, {"1\ufe0f\u20e3", 1},
 	} {
 		if got := String(c.s); got != c.w {
 			t.Errorf("String(%q) = %d, want %d", c.s, got, c.w)
