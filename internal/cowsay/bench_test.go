@@ -52,7 +52,7 @@ func BenchmarkFill(b *testing.B) {
 	text := message(1 << 20)
 	b.SetBytes(1 << 20)
 	for b.Loop() {
-		fill(text, 40)
+		fill(text, 40, true)
 	}
 }
 

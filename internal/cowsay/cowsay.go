@@ -2,13 +2,20 @@
 // Perl cowsay 3.03 prints them, with these documented differences:
 //
 //   - Balloon widths. Perl cowsay sums glibc's wcwidth per code point and
-//     ignores colour codes only when finding the widest line, which
-//     misaligns balloons holding colour codes, control characters or emoji
-//     sequences (ZWJ sequences, flags, skin tones, VS16). moobox measures
-//     those as a terminal draws them (colour codes and control characters
-//     take no room, an emoji sequence takes its grapheme cluster's width,
-//     via uniseg) and is byte-identical everywhere else.
-//     --compat restores Perl's measure exactly.
+//     ignores colour codes (ESC [ digits ; ... m only) only when finding the
+//     widest line, which misaligns balloons holding other escape sequences
+//     (ESC[m, ESC[K, colon colours, OSC 8 links), control characters or
+//     emoji sequences (ZWJ sequences, flags, skin tones, VS16). moobox
+//     measures those as a terminal draws them (every escape sequence and
+//     control character takes no room, an emoji sequence takes its grapheme
+//     cluster's width, via uniseg) and is byte-identical everywhere else.
+//   - Wrapping. Text::Wrap counts an escape sequence's bytes as characters
+//     and may cut inside one, or inside a grapheme cluster (a flag, a ZWJ
+//     sequence, a skin tone, a Hangul jamo syllable). moobox counts escape
+//     sequences as nothing and never cuts either; a cluster still counts as
+//     the characters Perl counts in it, so wherever Perl cuts none the
+//     lines are the same.
+//   - --compat restores Perl's measure and wrapping exactly.
 //   - -r/--random picks a random cow among all available ones.
 //   - moobox's own cows (package cows) are found after COWPATH's and listed
 //     by -l, so cowsay works with no cow directory at all.
@@ -218,7 +225,7 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 			fmt.Fprintf(c.Stderr, "%s: warning: -W %q is not a number, using %v\n", o.prog, wv, cols)
 		}
 		var st wrapStatus
-		lines, st = fill(text, cols)
+		lines, st = fill(text, cols, !o.compat)
 		switch st {
 		case wrapTooWide:
 			fmt.Fprintf(c.Stderr, "%s: -W %s: width too large (at most %d)\n", o.prog, wv, maxQuantifier+1)
@@ -528,7 +535,7 @@ func writeNames(out *bufio.Writer, names []string) {
 			b.WriteByte(' ')
 		}
 	}
-	lines, _ := wrapText(expandTabs(b.String()), 76, nil)
+	lines, _ := wrapText(expandTabs(b.String()), 76, nil, false)
 	out.WriteString(strings.Join(lines, "\n"))
 	out.WriteByte('\n')
 }

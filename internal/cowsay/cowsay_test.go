@@ -1,15 +1,19 @@
 package cowsay
 
 import (
-	"github.com/moobox/moobox/internal/textwidth"
-
 	"bytes"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+
+	"github.com/moobox/moobox/internal/textwidth"
 
 	"github.com/moobox/moobox/cows"
 	"github.com/moobox/moobox/internal/applet"
@@ -166,42 +170,52 @@ func TestRandomCow(t *testing.T) {
 	}
 }
 
-// TestWidths checks moobox's balloons where Perl's misalign: every row of
-// the balloon must be as wide on screen as its top.
+// TestWidths checks moobox's balloons where Perl's misalign, against
+// widths written out by hand: a line alone sets the rule, and a line
+// four columns wider pads it with four spaces.
 func TestWidths(t *testing.T) {
-	for _, m := range []string{
-		"\x1b[31mred\x1b[0m and plain",
-		"\x1b[1;38;5;208morange\x1b[m",
-		"family 👨‍👩‍👧 here",
-		"flags 🇫🇷🇯🇵",
-		"heart ❤️ keycap 1️⃣ skin 👍🏽",
-		"日本語 and ascii",
-		"cafe\u0301",
-		"tab\tand\x01control",
-	} {
-		for _, w := range []string{"40", "8"} {
-			out, _, code := run("cowsay", []string{"-W", w, m + "\n\n  and a second paragraph"}, "")
-			if code != 0 {
-				t.Fatalf("%q: exit %d", m, code)
-			}
-			rows := strings.Split(out, "\n")
-			top := displayWidth(rows[0]) + 1 // " ___" lacks the right border
-			for _, r := range rows[1:] {
-				if r == "" || r[0] != '<' && r[0] != '/' && r[0] != '|' && r[0] != '\\' {
-					break
-				}
-				if got := displayWidth(stripSGR(r)); got != top {
-					t.Errorf("%q -W %s: row %q is %d columns, top is %d", m, w, r, got, top)
-				}
-			}
-		}
+	grep := testutil.RequireTool(t, "grep", "grep")
+	cmd := exec.Command(grep, "--color=always", "match")
+	cmd.Stdin = strings.NewReader("a match here\n")
+	grepped, err := cmd.Output()
+	if err != nil || !strings.Contains(string(grepped), "\x1b[") {
+		t.Fatalf("grep --color=always: %q, %v", grepped, err)
 	}
-	for s, want := range map[string]int{
-		"👨‍👩‍👧": 2, "🇫🇷": 2, "❤️": 2, "👍🏽": 2, "\x1b[31mab\x1b[0m": 2, "a\x01b": 2,
-		"日本": 4, "e\u0301": 1, "": 0, "abc": 3,
+	for _, c := range []struct {
+		msg string
+		w   int
+	}{
+		{"\x1b[31mred\x1b[0m and plain", 13},
+		{"\x1b[31mred\x1b[m text", 8},
+		{"\x1b[1;38;5;208morange\x1b[m", 6},
+		{"\x1b[38:5:208mred\x1b[0m text", 8},
+		{"\x1b[38:2::255:128:0mrgb\x1b[39m", 3},
+		{"a \x1b[01;31m\x1b[Kmatch\x1b[m\x1b[K here", 12},
+		{strings.TrimSuffix(string(grepped), "\n"), 12},
+		{"\x1b]8;;https://example.com/\x1b\\link\x1b]8;;\x1b\\ here", 9},
+		{"\x1b]8;;https://example.com/\alink\x1b]8;;\a here", 9},
+		{"\x1b(Bcharset\x1b(0", 7},
+		{"\x1b[?25lcursor\x1b7x", 7},
+		{"lone \x1b[ bracket", 11}, // ESC [ SP b is a sequence
+		{"end \x1b", 4},            // a lone ESC takes no room
+		{"family 👨‍👩‍👧 here", 14},
+		{"flags 🇫🇷🇯🇵", 10},
+		{"heart ❤️ skin 👍🏽", 16},
+		{"ab🏻cd xy", 9},
+		{"日本語 and ascii", 16},
+		{"cafe\u0301", 4},
+		{"ctl\x01and\x7fdel", 9},
 	} {
-		if got := displayWidth(s); got != want {
-			t.Errorf("displayWidth(%q) = %d, want %d", s, got, want)
+		out, _, code := run("cowsay", []string{"-W", "200", c.msg}, "")
+		want := " " + strings.Repeat("_", c.w+2) + "\n< " + c.msg + " >\n " + strings.Repeat("-", c.w+2) + "\n"
+		if code != 0 || !strings.HasPrefix(out, want) {
+			t.Errorf("%q: exit %d\n--- got\n%s--- want\n%s", c.msg, code, out, want)
+		}
+		wide := strings.Repeat("=", c.w+4)
+		out, _, code = run("cowsay", []string{"-n"}, c.msg+"\n"+wide+"\n")
+		want = "/ " + c.msg + "     \\\n\\ " + wide + " /\n"
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("-n %q: exit %d\n--- got\n%s--- want\n%s", c.msg, code, out, want)
 		}
 	}
 	// --compat keeps Perl's measure: a control character is -1 wide and
@@ -210,6 +224,76 @@ func TestWidths(t *testing.T) {
 		if got := textwidth.Mbswidth(s); got != want {
 			t.Errorf("Mbswidth(%q) = %d, want %d", s, got, want)
 		}
+	}
+}
+
+// TestWrapEscapes: in moobox's default mode escape sequences are no
+// characters and are never cut, and lines are not cut inside grapheme
+// clusters.
+func TestWrapEscapes(t *testing.T) {
+	const (
+		red, green, yellow, blue, magenta, off = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[0m"
+		link, unlink                           = "\x1b]8;;https://example.com/a/long/address\x1b\\", "\x1b]8;;\x1b\\"
+	)
+	five := red + "one" + off + " " + green + "two" + off + " " + yellow + "three" + off + " " + blue + "four" + off + " " + magenta + "five" + off
+	for _, c := range []struct {
+		width, msg string
+		lines      []string
+	}{
+		{"20", five, []string{red + "one" + off + " " + green + "two" + off + " " + yellow + "three" + off + " " + blue + "four" + off, magenta + "five" + off}},
+		{"10", five, []string{red + "one" + off + " " + green + "two" + off, yellow + "three" + off, blue + "four" + off + " " + magenta + "five" + off}},
+		{"4", red + "abcdefgh" + off, []string{red + "abc", "def", "gh" + off}},
+		{"4", "ab" + red + "\u0301cd", []string{"ab" + red + "\u0301c", "d"}},
+		{"10", link + "link" + unlink + " text", []string{link + "link" + unlink + " text"}},
+		{"3", "\x1b[38:5:208mab\x1b[m", []string{"\x1b[38:5:208mab\x1b[m"}},
+		{"4", "🇫🇷🇯🇵🇩🇪", []string{"🇫🇷", "🇯🇵", "🇩🇪"}},
+		{"5", "🇫🇷🇯🇵🇩🇪", []string{"🇫🇷🇯🇵", "🇩🇪"}},
+		{"5", "👨‍👩‍👧👨‍👩‍👧", []string{"👨‍👩‍👧", "👨‍👩‍👧"}},
+		{"6", "👨‍👩‍👧👨‍👩‍👧 x", []string{"👨‍👩‍👧", "👨‍👩‍👧", "x"}},
+		{"4", "ab👍🏽cd", []string{"ab", "👍🏽c", "d"}},
+		{"2", "ᄀ\u1161ᄀ\u1161", []string{"ᄀ\u1161", "ᄀ\u1161"}},
+		{"3", "x\u06001y", []string{"x", "\u06001", "y"}},
+		{"3", "a \u200dz", []string{"a", "\u200dz"}}, // a joiner after a space stays text
+	} {
+		out, stderr, code := run("cowsay", []string{"-W", c.width, c.msg}, "")
+		var got []string
+		for _, row := range strings.Split(out, "\n")[1:] {
+			if row == "" || !strings.ContainsRune("<>/|\\", rune(row[0])) {
+				break
+			}
+			got = append(got, strings.TrimRight(row[2:len(row)-2], " "))
+		}
+		if code != 0 || strings.Join(got, "\n") != strings.Join(c.lines, "\n") {
+			t.Errorf("-W %s %q: exit %d %s\n got %q\nwant %q", c.width, c.msg, code, stderr, got, c.lines)
+		}
+	}
+}
+
+// TestJoinTables checks clusterEnd's short-cuts against uniseg for every
+// code point after and before one of each kind of character grapheme
+// clusters treat specially: wherever uniseg sees one cluster, so does
+// clusterEnd.
+func TestJoinTables(t *testing.T) {
+	check := func(s string) {
+		if uniseg.GraphemeClusterCount(s) != 1 {
+			return
+		}
+		r, _ := utf8.DecodeRuneInString(s)
+		if end, _ := clusterEnd(s, 0, r); end != len(s) {
+			t.Errorf("clusterEnd(%+q) = %d, want %d", s, end, len(s))
+		}
+	}
+	before := []string{"a", "가", "각", "\u1100", "\u1161", "\u11a8", "\U0001F1E6", "\u0600", "😀\u200d", "\u0915\u094d"}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xD800 && r <= 0xDFFF || isMark(r) || isPerlSpace(r) {
+			continue
+		}
+		s := string(r)
+		for _, p := range before {
+			check(p + s)
+		}
+		check(s + "a")
+		check(s + "가")
 	}
 }
 

@@ -56,7 +56,7 @@ func FuzzWrap(f *testing.F) {
 		if !utf8.ValidString(msg) || cols > 200 || cols < -5 {
 			return
 		}
-		lines, st := fill(msg, float64(cols))
+		lines, st := fill(msg, float64(cols), true)
 		if st != wrapOK {
 			if st == wrapDie && cols >= 2 {
 				return // a paragraph starting with a combining mark

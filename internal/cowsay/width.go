@@ -10,7 +10,10 @@ import (
 // stripSGR removes the colour codes Perl cowsay ignores when it measures
 // the widest line: ESC [ digits (; digits)* m, digits in Perl's Unicode
 // sense (\d).
-func stripSGR(s string) string {
+func stripSGR(s string) string { return strip(s, sgrLen) }
+
+// strip removes the sequences seqLen finds at ESC bytes.
+func strip(s string, seqLen func(string) int) string {
 	i := indexESC(s, 0)
 	if i < 0 {
 		return s
@@ -18,7 +21,7 @@ func stripSGR(s string) string {
 	out := make([]byte, 0, len(s))
 	last := 0
 	for i >= 0 {
-		if n := sgrLen(s[i:]); n > 0 {
+		if n := seqLen(s[i:]); n > 0 {
 			out = append(out, s[last:i]...)
 			last = i + n
 			i = indexESC(s, last)
@@ -90,13 +93,63 @@ func compatWidths(s string) (outer, pad int) {
 	return textwidth.Mbswidth(stripSGR(s)), pad
 }
 
+// escLen is the length of the terminal escape sequence at the start of s
+// (s[0] is ESC), or 0 when none starts there. It knows the forms a
+// terminal swallows without drawing: CSI (ESC [ parameters intermediates
+// final: colours of every syntax, ESC[m, ESC[K), the string sequences OSC,
+// DCS, SOS, PM and APC (ESC ] ... up to BEL or ST: OSC 8 links, titles),
+// ESC intermediates final (ESC ( B) and two-byte ones (ESC 7, ESC =). An
+// unterminated or malformed sequence is not one: its bytes are text.
+func escLen(s string) int {
+	if len(s) < 2 {
+		return 0
+	}
+	switch c := s[1]; {
+	case c == '[':
+		i := 2
+		for i < len(s) && s[i] >= 0x30 && s[i] <= 0x3F {
+			i++
+		}
+		for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2F {
+			i++
+		}
+		if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7E {
+			return i + 1
+		}
+	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
+		for i := 2; i < len(s); i++ {
+			switch s[i] {
+			case 0x07:
+				return i + 1
+			case 0x1b:
+				if i+1 < len(s) && s[i+1] == '\\' {
+					return i + 2
+				}
+				return 0
+			}
+		}
+	case c >= 0x20 && c <= 0x2F:
+		i := 2
+		for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2F {
+			i++
+		}
+		if i < len(s) && s[i] >= 0x30 && s[i] <= 0x7E {
+			return i + 1
+		}
+	case c >= 0x30 && c <= 0x7E:
+		return 2
+	}
+	return 0
+}
+
 // displayWidth is moobox's width of a line: glibc's wcwidth per code point,
-// as Perl cowsay, except where that is visibly wrong: colour codes take no
-// room, control characters take none (rather than -1), and emoji sequences
-// take what their grapheme cluster takes on a terminal (textwidth.String).
+// as Perl cowsay, except where that is visibly wrong: escape sequences of
+// every kind (colours, links, erase-line) and control characters take no
+// room (rather than -1), and emoji sequences take what their grapheme
+// cluster takes on a terminal (textwidth.String).
 func displayWidth(s string) int {
 	if indexESC(s, 0) >= 0 {
-		s = stripSGR(s)
+		s = strip(s, escLen)
 	}
 	return textwidth.String(s)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
 // This file reproduces Text::Wrap 2021.0814 as Perl cowsay 3.03 drives it:
@@ -86,7 +88,15 @@ const maxQuantifier = 65534
 
 // wrapText is Text::Wrap::wrap("", "", t) with $columns = cols, appending
 // the result, split at newlines, to out.
-func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
+//
+// With ext (moobox's default, not --compat) two things Perl gets wrong are
+// right: an escape sequence (escLen) counts no characters and is never cut,
+// and a line is never cut inside a grapheme cluster (an emoji ZWJ sequence,
+// a flag, a skin tone, a Hangul jamo syllable). A cluster of several Perl
+// units counts as that many characters, so wherever Perl cuts no cluster
+// the two wrap alike; a cluster longer than a whole line gets a line of
+// its own.
+func wrapText(t string, cols float64, out []string, ext bool) ([]string, wrapStatus) {
 	ll := cols - 1
 	if ll < 0 {
 		ll = 0
@@ -121,7 +131,7 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 					break
 				}
 				// Fast path: an ASCII character with no mark after it.
-				if c := t[q]; c < utf8.RuneSelf && c != '\r' && c != '\n' && (q+1 == len(t) || t[q+1] < 0xCC) {
+				if c := t[q]; c < utf8.RuneSelf && c != '\r' && c != '\n' && c != 0x1b && (q+1 == len(t) || t[q+1] < 0xCC) {
 					if c == ' ' || c >= '\t' && c <= '\r' {
 						bestQ, bestEnd = q, q+1
 					}
@@ -135,16 +145,32 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 				}
 				// Fast path: a character that cannot be Perl whitespace
 				// (their lead bytes are C2, E1, E2, E3) with no mark after
-				// it, and not a mark itself.
+				// it, and not a mark itself (nor, with ext, a prefix that
+				// joins the next character's cluster).
 				if c := t[q]; c >= utf8.RuneSelf && c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3 {
 					r, n := utf8.DecodeRuneInString(t[q:])
-					if e := q + n; (e == len(t) || t[e] < 0xCC) && !isMark(r) {
+					e := q + n
+					alone := e == len(t) || t[e] < 0xCC
+					if !alone {
+						// CJK text: the next character is no mark either.
+						next, _ := utf8.DecodeRuneInString(t[e:])
+						alone = !isMark(next) && !(ext && joinsBefore(next))
+					}
+					if alone && !isMark(r) && !(ext && joinsAfter(r)) {
 						if count == k {
 							reachedK = true
 							break
 						}
 						q = e
 						count++
+						continue
+					}
+				}
+				if ext && t[q] == 0x1b {
+					// An escape sequence is no character, and its marks
+					// (nothing on screen to sit on) go with it.
+					if n := escLen(t[q:]); n > 0 {
+						q = skipMarks(t, q+n)
 						continue
 					}
 				}
@@ -158,6 +184,18 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 				r, _ := decode(t, q)
 				if r == '\n' || isMark(r) {
 					break
+				}
+				if ext && !isPerlSpace(r) {
+					end, units := clusterEnd(t, q, r)
+					if count+units > k {
+						if count > 0 || k == 0 {
+							reachedK = true
+							break
+						}
+						units = k // longer than a line: it goes alone
+					}
+					q, count = end, count+units
+					continue
 				}
 				q = unitEnd(t, q)
 				count++
@@ -211,6 +249,90 @@ func wrapText(t string, cols float64, out []string) ([]string, wrapStatus) {
 		out = append(out, strings.Split(last, "\n")...)
 	}
 	return out, wrapOK
+}
+
+// skipMarks passes the marks at s[i:].
+func skipMarks(s string, i int) int {
+	for i < len(s) && s[i] >= 0xCC {
+		r, n := decode(s, i)
+		if !isMark(r) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// clusterEnd is the end of the unit moobox never cuts that starts with the
+// non-space, non-mark r at s[i], and how many Perl units (\PM\pM*) it
+// spans: the shortest run of whole Perl units that is also whole grapheme
+// clusters. Only a few code points join clusters across Perl units; uniseg
+// is asked only when one of them is there.
+func clusterEnd(s string, i int, r rune) (int, int) {
+	e := unitEnd(s, i)
+	if e == len(s) {
+		return e, 1
+	}
+	joins := false
+	switch s[e] {
+	case 0xE0, 0xE1, 0xE2, 0xEA, 0xED, 0xEF, 0xF0, 0xF3: // the lead bytes of joinsBefore's runes
+		next, _ := decode(s, e)
+		joins = joinsBefore(next)
+	}
+	if !joins && !joinsAfter(r) {
+		return e, 1
+	}
+	cl, _, _, _ := uniseg.FirstGraphemeClusterInString(s[i:], -1)
+	ce, units := i+len(cl), 1
+	for e != ce {
+		if e < ce {
+			e = unitEnd(s, e)
+			units++
+		} else {
+			cl, _, _, _ = uniseg.FirstGraphemeClusterInString(s[ce:], -1)
+			ce += len(cl)
+		}
+	}
+	return e, units
+}
+
+// joinsBefore reports whether r, not a mark, can continue the grapheme
+// cluster of the character before it (UAX #29 Extend, ZWJ and
+// SpacingMark that are not \pM, regional indicators, Hangul jamo).
+// TestJoinTables checks these against uniseg for every code point.
+func joinsBefore(r rune) bool {
+	switch {
+	case r < 0xE33:
+		return false
+	case r == 0xE33, r == 0xEB3, r >= 0x1100 && r <= 0x11FF, r == 0x200C, r == 0x200D,
+		r >= 0xA960 && r <= 0xA97C, r >= 0xD7B0 && r <= 0xD7FB, r == 0xFF9E, r == 0xFF9F,
+		r >= 0x1F1E6 && r <= 0x1F1FF, r >= 0x1F3FB && r <= 0x1F3FF, r >= 0xE0020 && r <= 0xE007F:
+		return true
+	}
+	return false
+}
+
+// joinsAfter reports whether r can join the cluster of the character
+// after it.
+func joinsAfter(r rune) bool { return isPrepend(r) || isLJamo(r) }
+
+// isPrepend is UAX #29's Prepend: it joins the character after it.
+func isPrepend(r rune) bool {
+	if r < 0x600 || r > 0x11F02 || r > 0xD4E && r < 0x110BD {
+		return false
+	}
+	switch r {
+	case 0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6DD, 0x70F, 0x890, 0x891, 0x8E2, 0xD4E,
+		0x110BD, 0x110CD, 0x111C2, 0x111C3, 0x1193F, 0x11941, 0x11A3A,
+		0x11A84, 0x11A85, 0x11A86, 0x11A87, 0x11A88, 0x11A89, 0x11D46, 0x11F02:
+		return true
+	}
+	return false
+}
+
+// isLJamo is a Hangul leading consonant, which joins a following syllable.
+func isLJamo(r rune) bool {
+	return r >= 0x1100 && r <= 0x115F || r >= 0xA960 && r <= 0xA97C
 }
 
 // contentEnd is where the trailing run of break units of t starts: the
@@ -295,11 +417,11 @@ func expandTabs(s string) string {
 }
 
 // fill is Text::Wrap::fill("", "", lines) followed by split("\n"), given
-// the lines already joined by newlines:
+// the lines already joined by newlines (with ext, see wrapText):
 // paragraphs end where a newline is followed by whitespace, whitespace runs
 // become one space, paragraphs are separated by an empty line and trailing
 // empty lines are dropped.
-func fill(text string, cols float64) ([]string, wrapStatus) {
+func fill(text string, cols float64, ext bool) ([]string, wrapStatus) {
 	// One line per cols-1 bytes is a fair guess for a big message: it
 	// saves growing the slice many times over.
 	per := 8.0
@@ -316,7 +438,7 @@ func fill(text string, cols float64) ([]string, wrapStatus) {
 		first = false
 		var st wrapStatus
 		before := len(out)
-		out, st = wrapText(collapseSpace(para), cols, out)
+		out, st = wrapText(collapseSpace(para), cols, out, ext)
 		switch st {
 		case wrapThree:
 			// Text::Wrap raised $columns to 2 for the paragraphs after.
