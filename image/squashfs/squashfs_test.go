@@ -58,6 +58,19 @@ func TestRoundTrip(t *testing.T) {
 				img := writeImage(t, tree, Options{Compression: c, MkfsTime: 1700000000})
 				fullCheck(t, wantsOf(tree), img, true)
 			})
+			// The smallest images: no inode but the root (no data, no
+			// fragments), and one empty file (no data block either).
+			t.Run("empty", func(t *testing.T) {
+				tree := NewTree()
+				img := writeImage(t, tree, Options{Compression: c, MkfsTime: 1700000000})
+				fullCheck(t, wantsOf(tree), img, true)
+			})
+			t.Run("one-empty-file", func(t *testing.T) {
+				tree := NewTree()
+				must(tree.Add(Entry{Path: "empty", Mode: 0o644, Mtime: 1700000000}))
+				img := writeImage(t, tree, Options{Compression: c, MkfsTime: 1700000000})
+				fullCheck(t, wantsOf(tree), img, true)
+			})
 			t.Run("random", func(t *testing.T) {
 				tree := randomTree(uint64(100+i), 400, bs)
 				img := writeImage(t, tree, Options{Compression: c, BlockSize: bs, MkfsTime: 1700000000})
@@ -256,7 +269,7 @@ func (h *hugeReader) Read(p []byte) (int, error) {
 func (h *hugeReader) Close() error { return nil }
 
 // TestHugeSparse: a 5 GiB file of holes ending in data (extended inode,
-// 160 KiB block list spanning many metadata blocks).
+// 160 KiB block list spanning many metadata blocks), per compressor.
 func TestHugeSparse(t *testing.T) {
 	const size = 5 << 30
 	tail := []byte("the end of a very long file\n")
@@ -265,47 +278,51 @@ func TestHugeSparse(t *testing.T) {
 		Open: func() (io.ReadCloser, error) { return &hugeReader{size: size, tail: tail}, nil }}))
 	must(tree.Add(Entry{Path: "holes", Mode: 0o600, Size: size + 1}))
 	must(tree.Add(Entry{Path: "small", Mode: 0o644, Data: []byte("small")}))
-	img := writeImage(t, tree, Options{Compression: Gzip, MkfsTime: 1})
-	if fi, _ := os.Stat(img); fi.Size() > 1<<20 {
-		t.Errorf("image of %d bytes: holes not sparse", fi.Size())
-	}
-	ws := wantsOf(tree)
-	for _, w := range ws {
-		w := w
-		if w.e.Size <= 1<<30 {
-			continue
-		}
-		wantTail := tail
-		if w.path == "holes" {
-			wantTail = []byte{0, 0, 0, 0}
-		}
-		w.sample = func(r io.ReaderAt) error {
-			for _, off := range []int64{0, 1 << 32, w.e.Size - int64(len(wantTail))} {
-				want := make([]byte, len(wantTail))
-				if off == w.e.Size-int64(len(wantTail)) {
-					want = wantTail
+	for _, c := range allComps {
+		t.Run(c.String(), func(t *testing.T) {
+			img := writeImage(t, tree, Options{Compression: c, MkfsTime: 1})
+			if fi, _ := os.Stat(img); fi.Size() > 1<<20 {
+				t.Errorf("image of %d bytes: holes not sparse", fi.Size())
+			}
+			ws := wantsOf(tree)
+			for _, w := range ws {
+				w := w
+				if w.e.Size <= 1<<30 {
+					continue
 				}
-				got := make([]byte, len(want))
-				if _, err := r.ReadAt(got, off); err != nil {
-					return err
+				wantTail := tail
+				if w.path == "holes" {
+					wantTail = []byte{0, 0, 0, 0}
 				}
-				if !bytes.Equal(got, want) {
-					return fmt.Errorf("at %d: %q, want %q", off, got, want)
+				w.sample = func(r io.ReaderAt) error {
+					for _, off := range []int64{0, 1 << 32, w.e.Size - int64(len(wantTail))} {
+						want := make([]byte, len(wantTail))
+						if off == w.e.Size-int64(len(wantTail)) {
+							want = wantTail
+						}
+						got := make([]byte, len(want))
+						if _, err := r.ReadAt(got, off); err != nil {
+							return err
+						}
+						if !bytes.Equal(got, want) {
+							return fmt.Errorf("at %d: %q, want %q", off, got, want)
+						}
+					}
+					return nil
 				}
 			}
-			return nil
-		}
+			t.Run("lln", func(t *testing.T) { checkListing(t, ws, img) })
+			t.Run("unsquashfs", func(t *testing.T) { checkDir(t, "unsquashfs", ws, unsquash(t, img), dirCheck{}) })
+			t.Run("kernel", func(t *testing.T) { checkDir(t, "kernel", ws, kernelMount(t, img), dirCheck{}) })
+			t.Run("squashfuse", func(t *testing.T) {
+				checkDir(t, "squashfuse", ws, fuseMount(t, img), dirCheck{noIno: true})
+			})
+			t.Run("sylabs", func(t *testing.T) {
+				b, _ := os.ReadFile(img)
+				checkSylabs(t, ws, b, false, 0)
+			})
+		})
 	}
-	t.Run("lln", func(t *testing.T) { checkListing(t, ws, img) })
-	t.Run("unsquashfs", func(t *testing.T) { checkDir(t, "unsquashfs", ws, unsquash(t, img), dirCheck{}) })
-	t.Run("kernel", func(t *testing.T) { checkDir(t, "kernel", ws, kernelMount(t, img), dirCheck{}) })
-	t.Run("squashfuse", func(t *testing.T) {
-		checkDir(t, "squashfuse", ws, fuseMount(t, img), dirCheck{noIno: true})
-	})
-	t.Run("sylabs", func(t *testing.T) {
-		b, _ := os.ReadFile(img)
-		checkSylabs(t, ws, b, false, 0)
-	})
 }
 
 type shortReader struct{ n int }
