@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moobox/moobox/image/squashfs"
@@ -72,8 +73,8 @@ func mksquashfsCmd(args []string) int {
 	src, out := pos[0], pos[1]
 	o.MkfsTime = time.Now().Unix()
 	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok {
-		t, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || t < 0 || t > 1<<32-1 {
+		t, err := parseEpoch(s)
+		if err != nil {
 			return fail("SOURCE_DATE_EPOCH=%q: not a time in 0..4294967295", s)
 		}
 		// As mksquashfs: the creation time, and the latest mtime allowed.
@@ -96,6 +97,20 @@ func mksquashfsCmd(args []string) int {
 		return fail("%v", err)
 	}
 	return 0
+}
+
+// parseEpoch reads SOURCE_DATE_EPOCH as mksquashfs 4.5.1 does (strtoll in
+// base 10, the whole string, 0..2^32-1): leading white space and a sign
+// are allowed, and the empty string is 0.
+func parseEpoch(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	t, err := strconv.ParseInt(strings.TrimLeft(s, " \t\n\v\f\r"), 10, 64)
+	if err != nil || t < 0 || t > 1<<32-1 {
+		return 0, fmt.Errorf("not a time in 0..4294967295")
+	}
+	return t, nil
 }
 
 // parseBlockSize accepts mksquashfs's forms: bytes, or a K/M suffix.

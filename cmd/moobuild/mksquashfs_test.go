@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,6 +178,36 @@ func TestMksquashfsNonDirSource(t *testing.T) {
 		}
 		if a, b := listing(t, ref), listing(t, ours); a != b {
 			t.Errorf("%s: listings differ:\nmksquashfs:\n%s\nmoobuild:\n%s", s, a, b)
+		}
+	}
+}
+
+// TestMksquashfsEpochSyntax: SOURCE_DATE_EPOCH values mksquashfs accepts
+// (and the creation time they give) and those it refuses.
+func TestMksquashfsEpochSyntax(t *testing.T) {
+	mk := testutil.RequireTool(t, "mksquashfs", "squashfs-tools")
+	src := mkSrc(t)
+	dir := t.TempDir()
+	for i, v := range []string{"", "0", "+5", "007", "\t 7", "-0", "4294967295",
+		"4294967296", "-5", "5 ", "0x10", "abc", " ", "+", "1e3", "99999999999999999999"} {
+		t.Setenv("SOURCE_DATE_EPOCH", v)
+		ref, ours := filepath.Join(dir, fmt.Sprint(i, "-ref")), filepath.Join(dir, fmt.Sprint(i, "-ours"))
+		refErr := exec.Command(mk, src, ref, "-noappend", "-quiet", "-no-progress").Run()
+		rc := mksquashfsCmd([]string{src, ours, "-noappend"})
+		if (refErr == nil) != (rc == 0) {
+			t.Errorf("SOURCE_DATE_EPOCH=%q: mksquashfs %v, moobuild exit %d", v, refErr, rc)
+			continue
+		}
+		if rc != 0 {
+			continue
+		}
+		rb, _ := os.ReadFile(ref)
+		ob, _ := os.ReadFile(ours)
+		if a, b := binary.LittleEndian.Uint32(rb[8:]), binary.LittleEndian.Uint32(ob[8:]); a != b {
+			t.Errorf("SOURCE_DATE_EPOCH=%q: mkfs_time %d, mksquashfs %d", v, b, a)
+		}
+		if a, b := listing(t, ref), listing(t, ours); a != b {
+			t.Errorf("SOURCE_DATE_EPOCH=%q: listings differ:\nmksquashfs:\n%s\nmoobuild:\n%s", v, a, b)
 		}
 	}
 }

@@ -28,8 +28,18 @@
 // suits writing a tar layer from the same tree.
 //
 // FromDir reads a host directory into a Tree (what `moobuild mksquashfs`
-// does), with options to make every file root-owned and to set or clamp
-// mtimes.
+// does), with options to make every file root-owned, to set or clamp
+// mtimes, and to leave out one file (the output image, when it lies in the
+// source, as mksquashfs leaves out its own). Like mksquashfs 4.5.1:
+// clamping (SOURCE_DATE_EPOCH for `moobuild mksquashfs`, which reads it as
+// mksquashfs does, the empty string meaning 0) lowers only the mtimes
+// later than the given time and keeps older ones; a source that is not a
+// directory, a symlink to one included, is not followed but becomes the
+// only entry of a 0777 root directory. Deliberate differences: a file that
+// cannot be read aborts FromDir or Write with an error, where mksquashfs
+// warns and stores it as an empty file; mtimes before 1970 or after 2106
+// (and Entry.Mtime in general) are clamped to 0 and 2^32-1, where
+// mksquashfs keeps their low 32 bits.
 //
 // # Output
 //
