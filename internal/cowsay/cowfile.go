@@ -173,6 +173,7 @@ func (p *cowParser) expr() (string, error) {
 			p.skip()
 			for _, op := range []string{".=", "x=", "="} {
 				if p.peek(op) && !p.peek("==") && !p.peek("=~") {
+					opPos := p.pos
 					p.pos += len(op)
 					v, err := p.expr()
 					if err != nil {
@@ -180,13 +181,17 @@ func (p *cowParser) expr() (string, error) {
 					}
 					switch op {
 					case "=":
-						p.vars[name] = v
 					case ".=":
-						p.vars[name] += v
+						if v, err = p.join(opPos, p.vars[name], v); err != nil {
+							return "", err
+						}
 					case "x=":
-						p.vars[name] = repeat(p.vars[name], v)
+						if v, err = p.repeat(opPos, p.vars[name], v); err != nil {
+							return "", err
+						}
 					}
-					return p.vars[name], nil
+					p.vars[name] = v
+					return v, nil
 				}
 			}
 		}
@@ -246,12 +251,15 @@ func (p *cowParser) concat() (string, error) {
 		if !p.peek(".") || p.peek(".=") || p.peek("..") {
 			return v, nil
 		}
+		opPos := p.pos
 		p.pos++
 		w, err := p.repetition()
 		if err != nil {
 			return "", err
 		}
-		v += w
+		if v, err = p.join(opPos, v, w); err != nil {
+			return "", err
+		}
 	}
 }
 
@@ -269,26 +277,40 @@ func (p *cowParser) repetition() (string, error) {
 		if i := p.pos + 1; i < len(p.src) && isWordByte(p.src[i]) && !(p.src[i] >= '0' && p.src[i] <= '9') {
 			return v, nil
 		}
+		opPos := p.pos
 		p.pos++
 		n, err := p.term()
 		if err != nil {
 			return "", err
 		}
-		v = repeat(v, n)
+		if v, err = p.repeat(opPos, v, n); err != nil {
+			return "", err
+		}
 	}
 }
 
+// maxCowValue bounds every string a cow file builds: a cow is text for a
+// terminal, and a few x operators could otherwise ask for gigabytes.
+const maxCowValue = 16 << 20
+
 // repeat is Perl's x with a string count.
-func repeat(s, count string) string {
+func (p *cowParser) repeat(pos int, s, count string) (string, error) {
 	n, _ := perlNum(count)
 	if !(n >= 1) || s == "" {
-		return ""
+		return "", nil
 	}
-	// A cow is text for a terminal: refuse to build gigabytes.
-	if n*float64(len(s)) > 1<<24 {
-		n = float64((1 << 24) / len(s))
+	if n*float64(len(s)) > maxCowValue {
+		return "", p.errAt(pos, "x operator: result too large (more than 16 MiB)")
 	}
-	return strings.Repeat(s, int(n))
+	return strings.Repeat(s, int(n)), nil
+}
+
+// join is Perl's . operator.
+func (p *cowParser) join(pos int, a, b string) (string, error) {
+	if len(a)+len(b) > maxCowValue {
+		return "", p.errAt(pos, ". operator: result too large (more than 16 MiB)")
+	}
+	return a + b, nil
 }
 
 func (p *cowParser) term() (string, error) {

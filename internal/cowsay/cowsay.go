@@ -22,6 +22,9 @@
 //   - A -f path that does not exist is an error, not a silent cowless
 //     balloon; a relative -f path is relative to the working directory
 //     (Perl searches @INC for it).
+//   - A cow file over 1 MiB (or a device such as /dev/zero) is an error,
+//     "cow file too large", as is a string built by x or . over 16 MiB;
+//     Perl reads and builds without bound.
 //   - Invalid UTF-8 is read as Latin-1, as Perl does for arguments (Perl
 //     dies on it in standard input).
 package cowsay
@@ -433,7 +436,10 @@ func isRegular(p string) bool {
 // directory, then among moobox's own cows.
 func (o *options) findCow(c *applet.Ctx, name string) (src, file string, err error) {
 	if strings.Contains(name, "/") {
-		data, err := os.ReadFile(c.Path(name))
+		data, err := readCowFile(c.Path(name))
+		if errors.Is(err, errCowTooLarge) {
+			return "", "", fmt.Errorf("%s: %v", name, err)
+		}
 		if err != nil {
 			return "", "", fmt.Errorf("Could not find %s cowfile! (%v)", name, unwrapPathErr(err))
 		}
@@ -442,7 +448,7 @@ func (o *options) findCow(c *applet.Ctx, name string) (src, file string, err err
 	for _, d := range o.cowDirs() {
 		for _, f := range []string{d + "/" + name, d + "/" + name + ".cow"} {
 			if isRegular(c.Path(f)) {
-				data, err := os.ReadFile(c.Path(f))
+				data, err := readCowFile(c.Path(f))
 				if err != nil {
 					return "", "", fmt.Errorf("cannot read %s: %v", f, unwrapPathErr(err))
 				}
@@ -458,6 +464,28 @@ func (o *options) findCow(c *applet.Ctx, name string) (src, file string, err err
 		}
 	}
 	return "", "", fmt.Errorf("Could not find %s cowfile!", name)
+}
+
+// maxCowFile bounds what is read of a cow file: the stock ones are under
+// 4 KiB, and -f /dev/zero must not read forever.
+const maxCowFile = 1 << 20
+
+var errCowTooLarge = errors.New("cow file too large (more than 1 MiB)")
+
+func readCowFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCowFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxCowFile {
+		return nil, errCowTooLarge
+	}
+	return data, nil
 }
 
 func unwrapPathErr(err error) error {

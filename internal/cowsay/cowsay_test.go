@@ -394,3 +394,51 @@ func TestCowInterpreter(t *testing.T) {
 		}
 	}
 }
+
+// TestCowFileLimits: a cow file is read through a 1 MiB limit, so a device
+// or a huge file is a quick, clear error; and the strings a cow file builds
+// stop at 16 MiB with an error, not silently.
+func TestCowFileLimits(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.cow")
+	if err := os.WriteFile(big, []byte("#"+strings.Repeat(" ", maxCowFile)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fits := filepath.Join(dir, "fits.cow")
+	body := "$the_cow = \"fits\\n\";\n"
+	if err := os.WriteFile(fits, []byte(body+"#"+strings.Repeat(" ", maxCowFile-len(body)-1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args   []string
+		env    string
+		stderr string
+	}{
+		{[]string{"-f", "/dev/zero", "hi"}, "", "cowsay: /dev/zero: cow file too large (more than 1 MiB)\n"},
+		{[]string{"-f", "/dev/urandom", "hi"}, "", "cowsay: /dev/urandom: cow file too large (more than 1 MiB)\n"},
+		{[]string{"-f", big, "hi"}, "", "cowsay: " + big + ": cow file too large (more than 1 MiB)\n"},
+		{[]string{"-f", "big", "hi"}, "COWPATH=" + dir, "cowsay: cannot read " + big + ": cow file too large (more than 1 MiB)\n"},
+	} {
+		out, stderr, code := run("cowsay", tc.args, "", tc.env)
+		if code != 2 || out != "" || stderr != tc.stderr {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q, want %q", tc.args, code, out, stderr, tc.stderr)
+		}
+	}
+	if out, stderr, code := run("cowsay", []string{"-f", fits, "hi"}, ""); code != 0 || !strings.HasSuffix(out, "\nfits\n") {
+		t.Errorf("a 1 MiB cow file: exit %d, stderr %q", code, stderr)
+	}
+	env := &cowEnv{eyes: "oo", tongue: "  ", thoughts: `\`}
+	for _, tc := range []struct{ src, err string }{
+		{"$the_cow = 'ab' x 9000000;", "x operator: result too large (more than 16 MiB) at big.cow line 1."},
+		{"$a = 'ab';\n$a x= 9000000;", "x operator: result too large (more than 16 MiB) at big.cow line 2."},
+		{"$a = 'x' x 9000000;\n$b = $a . $a;", ". operator: result too large (more than 16 MiB) at big.cow line 2."},
+		{"$a = 'x' x 9000000;\n$a .= $a;", ". operator: result too large (more than 16 MiB) at big.cow line 2."},
+	} {
+		if _, err := runCow("big.cow", tc.src, env); err == nil || err.Error() != tc.err {
+			t.Errorf("%q: error %v, want %q", tc.src, err, tc.err)
+		}
+	}
+	if cow, err := runCow("big.cow", "$the_cow = 'ab' x 8388608;", env); err != nil || len(cow) != maxCowValue {
+		t.Errorf("a 16 MiB cow: %d bytes, %v", len(cow), err)
+	}
+}
