@@ -46,6 +46,11 @@ type cowParser struct {
 
 // runCow runs a cow file and returns $the_cow.
 func runCow(file, src string, env *cowEnv) (string, error) {
+	// Perl reads source lines ending in CR LF as ending in LF, inside
+	// strings and here-documents too.
+	if strings.Contains(src, "\r\n") {
+		src = strings.ReplaceAll(src, "\r\n", "\n")
+	}
 	p := &cowParser{
 		src:    src,
 		file:   file,

@@ -319,3 +319,28 @@ func spansUnits(s string) bool {
 	}
 	return false
 }
+
+// TestDiffCowFiles runs cow files written for the test against Perl's:
+// CR LF line ends (Perl reads CR LF as LF throughout the source).
+func TestDiffCowFiles(t *testing.T) {
+	dir := t.TempDir()
+	var cases []diffCase
+	for i, src := range []string{
+		"$the_cow = <<EOC;\r\nCRLF $eyes\r\nEOC\r\n",
+		"$the_cow = <<\"EOC\";\r\nA $eyes\r\nB\r\nEOC\r\n$x = \"q\";\r\n",
+		"$the_cow = <<EOC;\r\nA\r\nEOC\n",
+		"$the_cow = <<EOC;\nA\r\nEOC\r\n",
+		"$the_cow = \"a\r\nb\";\r\n",
+		"$the_cow = \"a\r\r\nb\rc\";\r\n",
+		"$the_cow = 'a\r\nb' . <<'X';\r\nq\r\r\nX\r\n",
+		"##\r\n## a comment\r\n##\r\n$the_cow = <<EOC;\r\n   $thoughts  ${eyes}\r\n    $thoughts $tongue\r\nEOC\r\n",
+	} {
+		f := filepath.Join(dir, fmt.Sprintf("c%d.cow", i))
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, diffCase{name: "cowsay", args: []string{"-f", f, "hi"}},
+			diffCase{name: "cowthink", args: []string{"-d", "-f", f, "hi"}})
+	}
+	runDiff(t, cases)
+}
