@@ -92,6 +92,11 @@ type Options struct {
 	// distribution kernel, squashfuse and Singularity/Apptainer (gzip is
 	// the choice for exotic kernels without CONFIG_SQUASHFS_XZ).
 	Compression squashfs.Compression
+
+	// descriptors is the descriptor table's capacity; 0 means the sif
+	// library's default (48, 28 KiB). The fuzz test's seed uses 4 to stay
+	// small enough for the fuzzer to mutate.
+	descriptors int64
 }
 
 // Image is a built SIF.
@@ -190,13 +195,17 @@ func Build(t *rootfs.Tree, d *deffile.Def, o Options) (*Image, error) {
 	if err := add(sif.DataSBOM, sbom, sif.OptSBOMMetadata(sif.SBOMFormatSPDXJSON)); err != nil {
 		return nil, fmt.Errorf("sif: %w", err)
 	}
-	buf := sif.NewBuffer(nil)
-	f, err := sif.CreateContainer(buf,
+	opts := []sif.CreateOpt{
 		sif.OptCreateWithDescriptors(dis...),
 		sif.OptCreateWithID(id),
 		sif.OptCreateWithTime(created),
 		sif.OptCreateWithLaunchScript(LaunchScript),
-	)
+	}
+	if o.descriptors > 0 {
+		opts = append(opts, sif.OptCreateWithDescriptorCapacity(o.descriptors))
+	}
+	buf := sif.NewBuffer(nil)
+	f, err := sif.CreateContainer(buf, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sif: %w", err)
 	}
