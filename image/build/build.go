@@ -336,6 +336,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		targets = append(targets, t)
 	}
+	// Every output is checked before the (maybe long) busybox compile.
+	for _, t := range targets {
+		if err := oci.CheckTarget(t); err != nil {
+			return fail(err)
+		}
+	}
+	if *sbomPath != "" {
+		if err := oci.CheckFile(*sbomPath); err != nil {
+			return fail(fmt.Errorf("--sbom: %w", err))
+		}
+	}
 	c, err := oci.ParseCompression(*comp)
 	if err != nil {
 		return fail(err)
@@ -396,19 +407,18 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
 		progress = stderr
 	}
-	for _, t := range targets {
-		if err := oci.Write(ctx, t, res.Artifact, oci.WriteOptions{MTime: mtime, Progress: progress}); err != nil {
-			return fail(err)
-		}
-		if log != nil {
+	var extra []oci.File
+	if *sbomPath != "" {
+		extra = append(extra, oci.File{Path: *sbomPath, Data: res.SBOM})
+	}
+	if err := oci.WriteAll(ctx, targets, res.Artifact, oci.WriteOptions{MTime: mtime, Progress: progress}, extra...); err != nil {
+		return fail(err)
+	}
+	if log != nil {
+		for _, t := range targets {
 			fmt.Fprintf(log, "wrote %s\n", t)
 		}
-	}
-	if *sbomPath != "" {
-		if err := oci.WriteFileAtomic(*sbomPath, res.SBOM); err != nil {
-			return fail(fmt.Errorf("--sbom: %w", err))
-		}
-		if log != nil {
+		if *sbomPath != "" {
 			fmt.Fprintf(log, "wrote SBOM %s\n", *sbomPath)
 		}
 	}

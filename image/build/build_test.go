@@ -340,6 +340,8 @@ func readableByOthers(dir string) bool {
 // TestErrors: bad input gives a clear error and no output file.
 func TestErrors(t *testing.T) {
 	d := mkdir(t, "errors")
+	isDir := mkdir(t, "errors-isdir")
+	os.WriteFile(isDir+"/keep", nil, 0o644)
 	bb := filepath.Join(d, "script")
 	os.WriteFile(bb, []byte("#!/bin/sh\n"), 0o755)
 	// A cgo build of moobox's busybox: the image has no dynamic loader.
@@ -368,10 +370,15 @@ func TestErrors(t *testing.T) {
 		{[]string{"--src", srcRoot, "--user", "", "oci:" + d + "/x"}, "empty user"},
 		{[]string{"--busybox", busybox(t, host), "--user", "ghost", "oci:" + d + "/x"}, "no ghost in the image's /etc/passwd"},
 		{[]string{"--busybox", busybox(t, host), "--user", "nobody:nobodies", "oci:" + d + "/x"}, "no nobodies in the image's /etc/group"},
+		// Outputs are checked before busybox is compiled.
+		{[]string{"--src", srcRoot, "oci-archive:" + isDir}, "moobuild oci: cannot write " + isDir + ": is a directory\n"},
+		{[]string{"--src", srcRoot, "oci:" + isDir}, "moobuild oci: cannot write " + isDir + ": exists and is not an OCI layout"},
+		{[]string{"--src", srcRoot, "--sbom", isDir, "oci:" + d + "/x"}, "moobuild oci: --sbom: cannot write " + isDir + ": is a directory\n"},
+		{[]string{"--src", srcRoot, "oci:" + d + "/x", "oci-archive:" + d + "/script/x.tar"}, "moobuild oci: cannot write in " + d + "/script: not a directory\n"},
 	}
 	for _, c := range cases {
 		_, errOut, err := run{}.exec(c.args...)
-		if err == nil || !strings.Contains(errOut, c.want) {
+		if err == nil || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "built busybox") {
 			t.Errorf("moobuild oci %s: err %v, stderr %q, want %q", strings.Join(c.args, " "), err, errOut, c.want)
 		}
 	}
@@ -382,20 +389,43 @@ func TestErrors(t *testing.T) {
 	if des, _ := os.ReadDir(d); len(des) != 1 {
 		t.Errorf("files left behind: %v", des)
 	}
-	// Without privilege, an unwritable output directory is a clear error.
+	// Without privilege, an unwritable output directory is a clear error,
+	// found before anything is written: no output at all is left.
 	if os.Geteuid() == 0 {
 		if _, err := exec.LookPath("setpriv"); err == nil {
 			ro := filepath.Join(d, "readonly")
 			os.Mkdir(ro, 0o755)
+			own := mkdir(t, "errors-own")
+			sticky := mkdir(t, "errors-sticky")
+			os.Chmod(sticky, fs.ModeSticky|0o777)
+			os.WriteFile(sticky+"/taken.tar", nil, 0o644)
 			bbHost := busybox(t, host)
-			for _, tg := range []string{"oci-archive:" + ro + "/a.tar", "oci:" + ro + "/layout", "docker-archive:" + ro + "/d.tar"} {
-				_, errOut, err := run{dir: d, nobody: true, env: []string{"HOME=" + d}}.exec("--busybox", bbHost, tg)
-				if err == nil || !strings.Contains(errOut, "cannot write in "+ro) {
-					t.Errorf("%s as nobody: %v %q", tg, err, errOut)
+			def := filepath.Join(srcRoot, "image", "moo.def")
+			for _, c := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"oci-archive:" + ro + "/a.tar"}, "cannot write in " + ro + ": permission denied"},
+				{[]string{"oci:" + ro + "/layout"}, "cannot write in " + ro + ": permission denied"},
+				{[]string{"oci:" + ro + "/new/deeper/layout"}, "cannot write in " + ro + ": permission denied"},
+				{[]string{"docker-archive:" + ro + "/d.tar"}, "cannot write in " + ro + ": permission denied"},
+				{[]string{"--def", def, "oci:" + own + "/lay1", "oci-archive:" + own + "/ok.tar", "oci-archive:" + ro + "/x.tar"}, "cannot write in " + ro + ": permission denied"},
+				{[]string{"--sbom", ro + "/x.spdx.json", "oci-archive:" + own + "/e.tar"}, "--sbom: cannot write in " + ro + ": permission denied"},
+				{[]string{"oci-archive:" + own + "/e.tar", "oci-archive:" + sticky + "/taken.tar"}, "cannot write " + sticky + "/taken.tar: operation not permitted"},
+			} {
+				args := append([]string{"--busybox", bbHost}, c.args...)
+				_, errOut, err := run{dir: d, nobody: true, env: []string{"HOME=" + d}}.exec(args...)
+				if err == nil || !strings.Contains(errOut, c.want) || strings.Contains(errOut, ".tmp-") {
+					t.Errorf("moobuild oci %s as nobody: %v %q, want %q", strings.Join(args, " "), err, errOut, c.want)
 				}
 			}
-			if des, _ := os.ReadDir(ro); len(des) != 0 {
-				t.Errorf("files left in %s: %v", ro, des)
+			for _, dir := range []string{ro, own} {
+				if des, _ := os.ReadDir(dir); len(des) != 0 {
+					t.Errorf("files left in %s: %v", dir, des)
+				}
+			}
+			if des, _ := os.ReadDir(sticky); len(des) != 1 {
+				t.Errorf("files left in %s: %v", sticky, des)
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 	"github.com/klauspost/compress/zstd"
 
@@ -288,12 +289,17 @@ func TestWriteModesAndAtomicity(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "precious", "keep")); err != nil {
 		t.Error(err)
 	}
-	// A missing directory fails cleanly.
-	for _, s := range []string{"oci-archive:" + dir + "/no/such/a.tar", "oci:" + dir + "/no/such/lay"} {
-		tg, _ := ParseTarget(s)
-		if err := Write(ctx, tg, img, WriteOptions{}); err == nil {
-			t.Errorf("%s: no error", s)
-		}
+	// A missing directory fails cleanly for an archive; a layout's
+	// parents are made, as skopeo does.
+	tg, _ = ParseTarget("oci-archive:" + dir + "/no/such/a.tar")
+	if err := Write(ctx, tg, img, WriteOptions{}); err == nil || err.Error() != "cannot write in "+dir+"/no/such: no such file or directory" {
+		t.Errorf("%s: %v", tg, err)
+	}
+	tg, _ = ParseTarget("oci:" + dir + "/made/for/lay")
+	if err := Write(ctx, tg, img, WriteOptions{}); err != nil {
+		t.Errorf("%s: %v", tg, err)
+	} else if fi, err := os.Stat(dir + "/made/for"); err != nil || fi.Mode() != fs.ModeDir|0o755 {
+		t.Errorf("parent made: %v %v", fi, err)
 	}
 	des, _ := os.ReadDir(dir)
 	for _, d := range des {
@@ -310,6 +316,48 @@ func TestWriteModesAndAtomicity(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "multi.tar")); err == nil {
 		t.Error("multi.tar written")
+	}
+}
+
+// TestWriteAllOrNothing: when one output fails, none is written, even
+// those that could be, and the layout's parents made for it are removed.
+func TestWriteAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	img, err := NewImage(testTree(t, 5, "X"), amd64, DefaultConfig(time.Unix(5, 0), ""), Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(dir+"/d.tar", 0o755)
+	cases := []struct {
+		targets []string
+		extra   []File
+		want    string
+	}{
+		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar", "oci-archive:" + dir + "/missing/x.tar"}, nil,
+			"cannot write in " + dir + "/missing: no such file or directory"},
+		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar"}, []File{{dir + "/missing/sbom.json", nil}},
+			"cannot write in " + dir + "/missing: no such file or directory"},
+		{[]string{"oci-archive:" + dir + "/ok.tar", "oci-archive:" + dir + "/d.tar"}, nil, "cannot write " + dir + "/d.tar: is a directory"},
+		// The push fails after the files are staged: they go too.
+		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar", "docker://127.0.0.1:1/moobox/x:y"}, []File{{dir + "/sbom.json", []byte("{}")}},
+			"push 127.0.0.1:1/moobox/x:y"},
+	}
+	for _, c := range cases {
+		var tgs []Target
+		for _, s := range c.targets {
+			tg, err := ParseTarget(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tgs = append(tgs, tg)
+		}
+		err := WriteAll(context.Background(), tgs, img, WriteOptions{Remote: []remote.Option{remote.WithRetryBackoff(remote.Backoff{Steps: 1})}}, c.extra...)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.targets, err, c.want)
+		}
+		if des, _ := os.ReadDir(dir); len(des) != 1 {
+			t.Errorf("%v: %v left behind", c.targets, des)
+		}
 	}
 }
 

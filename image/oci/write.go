@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -104,30 +106,244 @@ type WriteOptions struct {
 	Remote []remote.Option
 }
 
-// Write stores a at t. File outputs are written to a temporary name in
-// the destination directory and renamed, so a failure leaves no partial
-// output; files are 0644 and directories 0755 whatever the umask.
+// File is an extra output written along with the targets (the SBOM).
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Write stores a at t: WriteAll with one target.
 func Write(ctx context.Context, t Target, a Artifact, o WriteOptions) error {
-	switch t.Transport {
-	case TransportOCI:
-		return writeLayoutDir(t.Path, t.Ref, a)
-	case TransportOCIArchive:
-		return atomicFile(t.Path, func(w io.Writer) error { return writeLayoutTar(w, t.Ref, a, o.MTime) })
-	case TransportDockerArchive:
-		img, ok := a.(*Image)
-		if !ok {
+	return WriteAll(ctx, []Target{t}, a, o)
+}
+
+// WriteAll stores a at every target, and the extra files, all or nothing
+// as far as the file system allows: every file output is first checked
+// (CheckTarget, CheckFile), then written under a temporary name in its
+// directory, then the pushes run, and only when all of that succeeded are
+// the files renamed into place. Files are 0644 and directories 0755
+// whatever the umask. Missing parent directories of an oci: layout are
+// made (as skopeo does), and removed again when the write fails.
+func WriteAll(ctx context.Context, targets []Target, a Artifact, o WriteOptions, extra ...File) (err error) {
+	for _, t := range targets {
+		if err := CheckTarget(t); err != nil {
+			return err
+		}
+		if _, ok := a.(*Image); !ok && t.Transport == TransportDockerArchive {
 			return fmt.Errorf("%s: a docker archive holds one platform's image; build it with a single --platform", t)
 		}
-		tag, err := name.NewTag(t.Ref)
+	}
+	for _, f := range extra {
+		if err := CheckFile(f.Path); err != nil {
+			return err
+		}
+	}
+	var outs []*staged
+	var made []string // parent directories made, outermost first
+	defer func() {
+		if err != nil {
+			for _, s := range outs {
+				s.abort()
+			}
+			for i := len(made) - 1; i >= 0; i-- {
+				os.Remove(made[i])
+			}
+		}
+	}()
+	for _, t := range targets {
+		var s *staged
+		switch t.Transport {
+		case TransportOCI:
+			var m []string
+			m, err = mkdirs(filepath.Dir(t.Path))
+			made = append(made, m...)
+			if err == nil {
+				s, err = stageLayoutDir(t.Path, t.Ref, a)
+			}
+		case TransportOCIArchive:
+			s, err = stageFile(t.Path, func(w io.Writer) error { return writeLayoutTar(w, t.Ref, a, o.MTime) })
+		case TransportDockerArchive:
+			var tag name.Tag
+			if tag, err = name.NewTag(t.Ref); err == nil {
+				s, err = stageFile(t.Path, func(w io.Writer) error { return tarball.Write(tag, a.(*Image), w) })
+			}
+		case TransportDocker:
+			continue
+		default:
+			err = fmt.Errorf("unknown transport %q", t.Transport)
+		}
 		if err != nil {
 			return err
 		}
-		return atomicFile(t.Path, func(w io.Writer) error { return tarball.Write(tag, img, w) })
-	case TransportDocker:
-		return push(ctx, t.Ref, a, o)
+		outs = append(outs, s)
 	}
-	return fmt.Errorf("unknown transport %q", t.Transport)
+	for _, f := range extra {
+		s, err := stageFile(f.Path, func(w io.Writer) error { _, err := w.Write(f.Data); return err })
+		if err != nil {
+			return err
+		}
+		outs = append(outs, s)
+	}
+	for _, t := range targets {
+		if t.Transport == TransportDocker {
+			if err = push(ctx, t.Ref, a, o); err != nil {
+				return err
+			}
+		}
+	}
+	for len(outs) > 0 {
+		if err = outs[0].commit(); err != nil {
+			return err
+		}
+		outs = outs[1:]
+	}
+	return nil
 }
+
+// CheckTarget tells, before anything is built, why t cannot be written:
+// its directory (or, for an oci: layout, the nearest existing ancestor)
+// does not take new files, or the path is in the way.
+func CheckTarget(t Target) error {
+	switch t.Transport {
+	case TransportOCI:
+		if fi, err := os.Lstat(t.Path); err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("cannot write %s: exists and is not a directory", t.Path)
+			}
+			if _, err := os.Stat(filepath.Join(t.Path, "oci-layout")); err != nil {
+				if des, _ := os.ReadDir(t.Path); len(des) > 0 {
+					return fmt.Errorf("cannot write %s: exists and is not an OCI layout: refusing to replace it", t.Path)
+				}
+			}
+		}
+		d := filepath.Dir(t.Path)
+		for {
+			if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+				break
+			}
+			d = filepath.Dir(d)
+		}
+		if err := checkDir(d); err != nil {
+			return err
+		}
+		return checkReplace(t.Path)
+	case TransportOCIArchive, TransportDockerArchive:
+		return CheckFile(t.Path)
+	}
+	return nil
+}
+
+// CheckFile tells why the file path cannot be written.
+func CheckFile(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("cannot write %s: is a directory", path)
+	}
+	if err := checkDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return checkReplace(path)
+}
+
+// checkDir probes dir with a file, the only test that sees read-only
+// mounts, ACLs and the like as the real write will.
+func checkDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".moobuild-probe-")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %v", dir, unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// checkReplace refuses to replace another user's path in a sticky
+// directory (such as /tmp): the final rename would fail with EPERM.
+func checkReplace(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || os.Geteuid() == 0 {
+		return nil
+	}
+	di, err := os.Stat(filepath.Dir(path))
+	if err != nil || di.Mode()&fs.ModeSticky == 0 || ownedByMe(fi) || ownedByMe(di) {
+		return nil
+	}
+	return fmt.Errorf("cannot write %s: %v (it belongs to another user, in a sticky directory)", path, syscall.EPERM)
+}
+
+func ownedByMe(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
+}
+
+// unwrap drops the *os.PathError / *os.LinkError wrapping (and so the
+// temporary names) from err.
+func unwrap(err error) error {
+	switch e := err.(type) {
+	case *os.PathError:
+		return e.Err
+	case *os.LinkError:
+		return e.Err
+	}
+	return err
+}
+
+// mkdirs makes dir and its missing parents (0755) and returns the ones
+// it made, outermost first.
+func mkdirs(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append([]string{d}, missing...)
+	}
+	var made []string
+	for _, d := range missing {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return made, fmt.Errorf("cannot make %s: %v", d, unwrap(err))
+		}
+		made = append(made, d)
+		if err := os.Chmod(d, 0o755); err != nil {
+			return made, err
+		}
+	}
+	return made, nil
+}
+
+// staged is a file output written under a temporary name in its
+// directory: commit renames it into place, abort removes it.
+type staged struct {
+	path, tmp string
+	dir       bool
+}
+
+func (s *staged) commit() error {
+	if !s.dir {
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			return fmt.Errorf("cannot write %s: %v", s.path, unwrap(err))
+		}
+		return nil
+	}
+	old := ""
+	if _, err := os.Lstat(s.path); err == nil {
+		old = s.tmp + ".old"
+		if err := os.Rename(s.path, old); err != nil {
+			return fmt.Errorf("cannot replace %s: %v", s.path, unwrap(err))
+		}
+	}
+	if err := os.Rename(s.tmp, s.path); err != nil {
+		if old != "" {
+			os.Rename(old, s.path)
+		}
+		return fmt.Errorf("cannot write %s: %v", s.path, unwrap(err))
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+func (s *staged) abort() { os.RemoveAll(s.tmp) }
 
 // layoutIndex is index.json: a single entry for a (an image, or the
 // nested index of several), named by tag. skopeo 1.9 and podman 4.3
@@ -188,71 +404,39 @@ func writeLayoutTar(w io.Writer, tag string, a Artifact, mtime time.Time) error 
 	return tw.Close()
 }
 
-// writeLayoutDir writes the layout into a fresh sibling directory and
-// renames it to dir. An existing dir is replaced only if it is an OCI
-// layout (has oci-layout) or empty; the layout is not merged into it.
-func writeLayoutDir(dir, tag string, a Artifact) error {
+// stageLayoutDir writes the layout into a fresh sibling directory of dir,
+// to replace dir on commit. An existing dir is replaced only if it is an
+// OCI layout (has oci-layout) or empty; the layout is not merged into it.
+func stageLayoutDir(dir, tag string, a Artifact) (*staged, error) {
 	files, err := layoutFiles(tag, a)
 	if err != nil {
-		return err
-	}
-	if fi, err := os.Lstat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s exists and is not a directory", dir)
-		}
-		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
-			if des, _ := os.ReadDir(dir); len(des) > 0 {
-				return fmt.Errorf("%s exists and is not an OCI layout: refusing to replace it", dir)
-			}
-		}
+		return nil, err
 	}
 	parent := filepath.Dir(dir)
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", parent, err)
+		return nil, fmt.Errorf("cannot write in %s: %v", parent, unwrap(err))
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
+	s := &staged{path: dir, tmp: tmp, dir: true}
+	err = os.Chmod(tmp, 0o755)
 	for _, f := range files {
+		if err != nil {
+			break
+		}
 		p := filepath.Join(tmp, filepath.FromSlash(strings.TrimSuffix(f.name, "/")))
 		if f.data == nil {
-			if err := os.Mkdir(p, 0o755); err != nil {
-				return err
-			}
-			if err := os.Chmod(p, 0o755); err != nil {
-				return err
+			if err = os.Mkdir(p, 0o755); err == nil {
+				err = os.Chmod(p, 0o755)
 			}
 			continue
 		}
-		if err := writeFile(p, f.data); err != nil {
-			return err
-		}
+		err = writeFile(p, f.data)
 	}
-	old := ""
-	if _, err := os.Lstat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
+	if err != nil {
+		s.abort()
+		return nil, fmt.Errorf("cannot write %s: %v", dir, unwrap(err))
 	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return err
-	}
-	ok = true
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
+	return s, nil
 }
 
 // writeFile creates p with mode 0644 regardless of the umask.
@@ -272,47 +456,41 @@ func writeFile(p string, data []byte) error {
 	return f.Close()
 }
 
-// atomicFile writes path through a temporary file in the same directory,
-// renamed into place once fill succeeded.
-func atomicFile(path string, fill func(io.Writer) error) error {
+// stageFile writes path's content, from fill, to a temporary file in the
+// same directory, to be renamed into place on commit.
+func stageFile(path string, fill func(io.Writer) error) (*staged, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
+		return nil, fmt.Errorf("cannot write %s: is a directory", path)
 	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", dir, err)
+		return nil, fmt.Errorf("cannot write in %s: %v", dir, unwrap(err))
 	}
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	s := &staged{path: path, tmp: f.Name()}
 	var buf bytes.Buffer
 	if err := fill(&buf); err != nil {
-		return err
+		f.Close()
+		s.abort()
+		return nil, err
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		return err
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
+		err = f.Chmod(0o644)
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return err
+	if err != nil {
+		s.abort()
+		return nil, fmt.Errorf("cannot write %s: %v", path, unwrap(err))
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	done = true
-	return nil
+	return s, nil
 }
 
 // WriteFileAtomic writes data to path (0644) via a temporary file.
 func WriteFileAtomic(path string, data []byte) error {
-	return atomicFile(path, func(w io.Writer) error { _, err := w.Write(data); return err })
+	return WriteAll(context.Background(), nil, nil, WriteOptions{}, File{path, data})
 }
 
 // push uploads a with go-containerregistry's remote, authenticating with
