@@ -59,7 +59,7 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	srcDir := fl.String("src", "", "moobox checkout to build from (default: the one containing the current directory)")
 	comp := fl.String("comp", "xz", "squashfs compression: xz (smallest; distribution kernels, squashfuse and every Singularity/Apptainer read it), gzip (also kernels built without xz) or zstd (older Singularity/Apptainer refuse it as corrupted)")
 	test := fl.Bool("test", false, "run the definition file's %test in the built image (in a chroot) before writing it")
-	quiet := fl.BoolP("quiet", "q", false, "print nothing but errors")
+	quiet := fl.BoolP("quiet", "q", false, "print nothing but errors and warnings")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, sifUsage)
 		fl.PrintDefaults()
@@ -116,6 +116,10 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	if w := epochWarning(src, mtime); w != "" {
+		// Even with -q: a SIF dated 1970 is rarely what was meant.
+		fmt.Fprintf(stderr, "moobuild: warning: %s\n", w)
+	}
 	var log io.Writer = stderr
 	if *quiet {
 		log = io.Discard
@@ -140,6 +144,19 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(log, "wrote %s: %s, %d bytes, in %.2fs\n", out, plat, len(img.Bytes), time.Since(t0).Seconds())
 	return 0
+}
+
+// epochWarning explains a creation time of 0 that nobody asked for: no
+// SOURCE_DATE_EPOCH and no commit time from a checkout.
+func epochWarning(src string, mtime time.Time) string {
+	if mtime.Unix() != 0 || os.Getenv("SOURCE_DATE_EPOCH") != "" {
+		return ""
+	}
+	where := "no moobox checkout here"
+	if src != "" {
+		where = "no git commit time in " + src
+	}
+	return "SOURCE_DATE_EPOCH is not set and there is " + where + ": the image is dated 1970-01-01 (set SOURCE_DATE_EPOCH=$(date +%s) or build inside a checkout)"
 }
 
 // buildSIF assembles the SIF: the same root filesystem, labels and SBOM as

@@ -354,3 +354,41 @@ func TestSIFPushORAS(t *testing.T) {
 		t.Errorf("second push: %s, first %s", again, digest)
 	}
 }
+
+// TestSIFEpochWarning builds outside any checkout: without SOURCE_DATE_EPOCH
+// the SIF is dated 0 and moobuild says so (even with -q); with it, nothing.
+func TestSIFEpochWarning(t *testing.T) {
+	moobuild, busybox := sifTools(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "min.def"), []byte("Bootstrap: scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SOURCE_DATE_EPOCH=") {
+			env = append(env, kv)
+		}
+	}
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{env, "moobuild: warning: SOURCE_DATE_EPOCH is not set and there is no moobox checkout here: the image is dated 1970-01-01"},
+		{append(env, "SOURCE_DATE_EPOCH=0"), ""},
+		{append(env, "SOURCE_DATE_EPOCH=1700000000"), ""},
+	} {
+		cmd := exec.Command(moobuild, "-q", "--busybox", busybox, "min.sif", "min.def")
+		cmd.Dir, cmd.Env = dir, c.env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("moobuild: %v\n%s", err, out)
+		}
+		if c.want == "" && len(out) != 0 || c.want != "" && !strings.HasPrefix(string(out), c.want) {
+			t.Errorf("SOURCE_DATE_EPOCH %v: output %q, want %q", c.env[len(c.env)-1], out, c.want)
+		}
+		// The SIF without a runscript in its def file verifies.
+		if out, err := exec.Command(moobuild, "verify", filepath.Join(dir, "min.sif")).CombinedOutput(); err != nil {
+			t.Errorf("moobuild verify min.sif: %v\n%s", err, out)
+		}
+	}
+}
