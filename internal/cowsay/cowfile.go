@@ -13,13 +13,21 @@ import (
 // (optionally with `my`); expressions made of scalars, "..." '...' and
 // here-documents (<<"TAG", <<'TAG', <<TAG), numbers, parentheses, the
 // operators . and x, and chop/chomp. Double-quoted text interpolates
-// $name, ${name}, $. and @arrays (always empty) and knows Perl's escapes.
-// Anything else is an error naming the file and line, never a guess.
+// $name, ${name}, $. and @arrays (cowsay's own, else empty) and knows
+// Perl's escapes. cowsay's globals ($version, $progname, $cowpath, $borg,
+// @message, @balloon_lines...) hold what Perl cowsay gives them. Anything
+// else is an error naming the file and line, never a guess.
 
 // cowEnv is what a cow file sees.
 type cowEnv struct {
 	eyes, tongue, thoughts string
 	dot                    string // $.: stdin lines read, "" when stdin was not read
+	// Perl cowsay's other globals, which a cow file can read: $version,
+	// $progname, $cowpath, $borg and the like, by name.
+	globals map[string]string
+	// arrays gives @message, @ARGV and @balloon_lines, as Perl joins them
+	// in a string; nil or "" for any other array.
+	arrays func(name string) string
 }
 
 // CowError is a cow file that cannot be run.
@@ -61,6 +69,9 @@ func runCow(file, src string, env *cowEnv) (string, error) {
 			"tongue":   env.tongue,
 			"thoughts": env.thoughts,
 		},
+	}
+	for k, v := range env.globals {
+		p.vars[k] = v
 	}
 	if err := p.program(); err != nil {
 		return "", err
@@ -592,7 +603,11 @@ func (p *cowParser) interpolate(s string, base int) (string, error) {
 				if j < len(s) && (s[j] == '[' || s[j] == '{') || strings.HasPrefix(s[j:], "::") {
 					return "", p.unsupported(base + i)
 				}
-				i = j // arrays are never set: they interpolate as nothing
+				// A cow file sets no arrays: only cowsay's own hold anything.
+				if p.env.arrays != nil {
+					b.WriteString(p.env.arrays(s[i+1 : j]))
+				}
+				i = j
 			case j < len(s) && (s[j] == '{' || s[j] == '$' || s[j] == ':'):
 				return "", p.unsupported(base + i)
 			default:

@@ -31,6 +31,7 @@ package cowsay
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -246,7 +247,18 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 		}
 	}
 
-	env := &cowEnv{dot: dot}
+	env := &cowEnv{dot: dot, globals: o.globals()}
+	env.arrays = func(name string) string {
+		switch name {
+		case "message":
+			return strings.Join(lines, " ")
+		case "ARGV":
+			return strings.Join(o.args, " ")
+		case "balloon_lines":
+			return strings.Join(o.balloonLines(lines), " ")
+		}
+		return ""
+	}
 	env.eyes = firstChars(o.value('e', "oo"), 2)
 	env.tongue = firstChars(o.value('T', "  "), 2)
 	if o.think {
@@ -279,6 +291,41 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// globals are Perl cowsay's global scalars a cow file can read, with their
+// values at the time it runs (those not listed are undef, as $V is).
+func (o *options) globals() map[string]string {
+	g := map[string]string{
+		"version":  version,
+		"progname": o.prog,
+		"cowpath":  o.cowPath,
+		"pathsep":  ":",
+	}
+	for name, f := range map[string]rune{"borg": 'b', "dead": 'd', "greedy": 'g', "paranoid": 'p',
+		"stoned": 's', "tired": 't', "wired": 'w', "young": 'y'} {
+		if o.flags[f] {
+			g[name] = "1"
+		}
+	}
+	return g
+}
+
+// balloonLines is Perl cowsay's @balloon_lines: the balloon's lines, each
+// with its newline, and two empty elements before the bottom rule when
+// the message has fewer than two lines.
+func (o *options) balloonLines(lines []string) []string {
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	o.balloon(w, lines)
+	w.Flush()
+	els := strings.SplitAfter(strings.TrimSuffix(b.String(), "\n"), "\n")
+	els[len(els)-1] += "\n"
+	if len(lines) < 2 {
+		last := len(els) - 1
+		els = append(els[:last:last], "", "", els[last])
+	}
+	return els
 }
 
 // face applies -b -d -g -p -s -t -w -y in that order: the last one wins.

@@ -321,7 +321,8 @@ func spansUnits(s string) bool {
 }
 
 // TestDiffCowFiles runs cow files written for the test against Perl's:
-// CR LF line ends (Perl reads CR LF as LF throughout the source).
+// CR LF line ends (Perl reads CR LF as LF throughout the source), and
+// cowsay's own variables, which a cow file can read.
 func TestDiffCowFiles(t *testing.T) {
 	dir := t.TempDir()
 	var cases []diffCase
@@ -341,6 +342,23 @@ func TestDiffCowFiles(t *testing.T) {
 		}
 		cases = append(cases, diffCase{name: "cowsay", args: []string{"-f", f, "hi"}},
 			diffCase{name: "cowthink", args: []string{"-d", "-f", f, "hi"}})
+	}
+	vars := filepath.Join(dir, "vars.cow")
+	if err := os.WriteFile(vars, []byte(`$the_cow = <<EOC;
+[$version][$progname][$borg][$cowpath][$pathsep][$dead][$greedy][$paranoid][$stoned][$tired][$wired][$young]
+[$V][$the_cow][$thoughts][$eyes][$tongue][$f][$full][$_][@opts][$opts][$unknown]
+[@message][@ARGV][@balloon_lines]
+EOC
+$the_cow .= "$version$progname" . $borg . $young . "@message";
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range [][]string{{}, {"-b"}, {"-bdgpstwy"}, {"-y", "-W", "5"}, {"-n"}, {"-s", "-e", "^^"}} {
+		args := append(append([]string{"-f", vars}, opts...), "a longer", "message")
+		cases = append(cases, diffCase{name: "cowsay", args: args}, diffCase{name: "cowthink", args: args})
+		args = append([]string{"-f", vars}, opts...)
+		cases = append(cases, diffCase{name: "cowsay", args: args, stdin: "one\ntwo\n  three\n"},
+			diffCase{name: "cowthink", args: args, stdin: ""})
 	}
 	runDiff(t, cases)
 }
