@@ -116,10 +116,7 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if w := epochWarning(src, mtime); w != "" {
-		// Even with -q: a SIF dated 1970 is rarely what was meant.
-		fmt.Fprintf(stderr, "moobuild: warning: %s\n", w)
-	}
+
 	var log io.Writer = stderr
 	if *quiet {
 		log = io.Discard
@@ -141,6 +138,10 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := sif.WriteFile(out, img.Bytes); err != nil {
 		return fail(err)
+	}
+	if w := epochWarning(src, mtime); w != "" {
+		// Even with -q: a SIF dated 1970 is rarely what was meant.
+		fmt.Fprintf(stderr, "moobuild: warning: %s\n", w)
 	}
 	fmt.Fprintf(log, "wrote %s: %s, %d bytes, in %.2fs\n", out, plat, len(img.Bytes), time.Since(t0).Seconds())
 	return 0
