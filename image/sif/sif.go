@@ -16,6 +16,12 @@
 //     metadata: runscript, test, labels.json, env/90-environment.sh,
 //     Singularity (the def file), runscript.help; and /dev for --contain.
 //
+// Deliberate differences from Apptainer's build: a definition file without
+// %runscript gets DefaultRunscript (the demo, or the arguments), not a
+// script saying there is none, so the SIF runs what the OCI image of the
+// same file runs; and Verify (moobuild verify) reads the SquashFS with a
+// strict reader of its own that decompresses every block of every file.
+//
 // Everything is a function of the tree, the definition file and the
 // creation time (SOURCE_DATE_EPOCH): the SIF's times are that time and its
 // UUID is derived from it and from the content, so two builds give the same
