@@ -428,6 +428,22 @@ func TestErrors(t *testing.T) {
 					t.Errorf("moobuild oci %s as nobody: %v %q, want %q", strings.Join(args, " "), err, errOut, c.want)
 				}
 			}
+			// A checkout whose .git nobody may not read: a warning, not
+			// a silent 1970.
+			repo := mkdir(t, "errors-git")
+			os.Chmod(repo, 0o755)
+			os.WriteFile(repo+"/go.mod", []byte("module github.com/moobox/moobox\n"), 0o644)
+			for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=m", "-c", "user.email=m@example.org", "commit", "-q", "--allow-empty", "-m", "c"}} {
+				if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+					t.Fatalf("git %v: %v\n%s", args, err, out)
+				}
+			}
+			os.Chmod(repo+"/.git", 0o700)
+			gitOut := mkdir(t, "errors-gitout")
+			_, errOut, err := run{dir: d, nobody: true, env: []string{"HOME=" + d, "SOURCE_DATE_EPOCH="}}.exec("--busybox", bbHost, "--src", repo, "-q", "oci:"+gitOut+"/x")
+			if want := "moobuild: warning: cannot read the commit time of HEAD in " + repo + " (git cannot read " + repo + "/.git): the timestamps are 1970-01-01; set SOURCE_DATE_EPOCH to choose them\n"; err != nil || errOut != want {
+				t.Errorf("unreadable .git: %v %q, want %q", err, errOut, want)
+			}
 			for _, dir := range []string{ro, own} {
 				if des, _ := os.ReadDir(dir); len(des) != 0 {
 					t.Errorf("files left in %s: %v", dir, des)

@@ -352,8 +352,15 @@ func writable(base string, elem ...string) bool {
 
 // SourceDate returns the image timestamp: SOURCE_DATE_EPOCH when set
 // (an error when malformed), else the commit time of HEAD of the git
-// checkout at dir, else the Unix epoch.
+// checkout at dir, else the Unix epoch. When dir is in a git checkout
+// whose HEAD git cannot read (a .git the builder may not read, no commit
+// yet, no git), a warning on stderr says so: the date then silently
+// differs from a build that can.
 func SourceDate(dir string) (time.Time, error) {
+	return sourceDate(dir, os.Stderr)
+}
+
+func sourceDate(dir string, warn io.Writer) (time.Time, error) {
 	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 || n > 253402300799 {
@@ -361,31 +368,78 @@ func SourceDate(dir string) (time.Time, error) {
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}
-	if out := git(dir, "log", "-1", "--format=%ct", "HEAD"); out != "" {
+	if dir == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	out, err := git(dir, "log", "-1", "--format=%ct", "HEAD")
+	if err == nil {
 		if n, err := strconv.ParseInt(out, 10, 64); err == nil && n >= 0 {
 			return time.Unix(n, 0).UTC(), nil
 		}
+		err = fmt.Errorf("unexpected output %q", out)
+	}
+	if !errors.Is(err, errNoRepo) {
+		fmt.Fprintf(warn, "moobuild: warning: cannot read the commit time of HEAD in %s (%v): the timestamps are 1970-01-01; set SOURCE_DATE_EPOCH to choose them\n", dir, err)
 	}
 	return time.Unix(0, 0).UTC(), nil
 }
 
 // Revision returns the commit hash of HEAD at dir, or "".
 func Revision(dir string) string {
-	return git(dir, "rev-parse", "HEAD")
+	if dir == "" {
+		return ""
+	}
+	out, _ := git(dir, "rev-parse", "HEAD")
+	return out
 }
+
+// findDotGit returns the .git nearest to dir, or "".
+func findDotGit(dir string) string {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return filepath.Join(d, ".git")
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+		d = filepath.Dir(d)
+	}
+}
+
+// errNoRepo is git's answer outside a repository: no warning then.
+var errNoRepo = errors.New("not a git repository")
 
 // git runs a read-only git query. safe.directory=* because an
 // unprivileged builder reading root's checkout must see the same commit
 // as root does, or the two builds would differ.
-func git(dir string, args ...string) string {
-	if dir == "" {
-		return ""
-	}
+func git(dir string, args ...string) (string, error) {
 	cmd := exec.Command("git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "TZ=UTC", "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return ""
+		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		notRepo := strings.Contains(msg, "not a git repository")
+		if notRepo || errors.Is(err, exec.ErrNotFound) {
+			// git says the same of a .git it may not read: look.
+			dotGit := findDotGit(dir)
+			switch {
+			case dotGit == "":
+				return "", errNoRepo
+			case notRepo:
+				return "", fmt.Errorf("git cannot read %s", dotGit)
+			}
+			return "", fmt.Errorf("git is not installed")
+		}
+		if msg != "" {
+			return "", fmt.Errorf("git: %s", strings.TrimPrefix(msg, "fatal: "))
+		}
+		return "", fmt.Errorf("git: %v", err)
 	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimSpace(string(out)), nil
 }

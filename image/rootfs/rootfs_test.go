@@ -3,6 +3,7 @@ package rootfs
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -252,6 +253,41 @@ func TestSourceDate(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "")
 	if d, err := SourceDate(t.TempDir()); err != nil || d.Unix() != 0 {
 		t.Errorf("outside git: %v %v", d, err)
+	}
+}
+
+// TestSourceDateWarns: a checkout whose HEAD git cannot read gets the
+// epoch with a warning saying why; a directory outside git gets it quietly.
+func TestSourceDateWarns(t *testing.T) {
+	gitBin := testutil.RequireTool(t, "git", "git")
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(gitBin, append([]string{"-C", dir, "-c", "user.name=m", "-c", "user.email=m@example.org"}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_COMMITTER_DATE=1600000000 +0000", "GIT_AUTHOR_DATE=1600000000 +0000")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	plain, empty, repo := t.TempDir(), t.TempDir(), t.TempDir()
+	git(empty, "init", "-q")
+	git(repo, "init", "-q")
+	git(repo, "commit", "-q", "--allow-empty", "-m", "c")
+	for _, c := range []struct {
+		dir  string
+		date int64
+		warn string
+	}{
+		{plain, 0, ""},
+		{empty, 0, "moobuild: warning: cannot read the commit time of HEAD in " + empty + " (git: "},
+		{repo, 1600000000, ""},
+	} {
+		var w strings.Builder
+		d, err := sourceDate(c.dir, &w)
+		if err != nil || d.Unix() != c.date || !strings.HasPrefix(w.String(), c.warn) || (c.warn == "") != (w.Len() == 0) ||
+			(c.warn != "" && !strings.Contains(w.String(), "set SOURCE_DATE_EPOCH")) {
+			t.Errorf("%s: %v %v, warning %q, want %d %q", c.dir, d, err, w.String(), c.date, c.warn)
+		}
 	}
 }
 
