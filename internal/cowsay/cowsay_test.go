@@ -56,14 +56,15 @@ func TestEmbeddedDefaultCow(t *testing.T) {
 	}
 }
 
-// TestEmbeddedDefaultMatchesPerl checks moobox's own default cow against
-// the stock one under every face option, as cowsay and cowthink.
+// TestEmbeddedDefaultMatchesPerl checks moobox's own default cow, with no
+// cow directory, against Perl cowsay's stock one under every face option,
+// as cowsay and cowthink.
 func TestEmbeddedDefaultMatchesPerl(t *testing.T) {
-	testutil.RequireTool(t, "cowsay", "cowsay")
+	perl := testutil.RequireTool(t, "cowsay", "cowsay")
 	for _, opts := range [][]string{{}, {"-b"}, {"-d"}, {"-g"}, {"-p"}, {"-s"}, {"-t"}, {"-w"}, {"-y"}, {"-e", "Qq", "-T", "VV"}} {
 		for _, name := range []string{"cowsay", "cowthink"} {
 			args := append(append([]string{}, opts...), "a message", "long enough to wrap over two lines")
-			want, _, wantCode := run(name, args, "")
+			want, wantCode := perlStdout(filepath.Join(filepath.Dir(perl), name), diffCase{name: name, args: args})
 			got, _, code := runNoCows(t, name, args, "")
 			if got != want || code != wantCode {
 				t.Errorf("%s %q: embedded default differs from the stock one\n--- got\n%s--- want\n%s", name, opts, got, want)

@@ -165,9 +165,11 @@ func stockCows(t *testing.T) []string {
 }
 
 // TestDiffAllCows runs every stock cow, as cowsay and cowthink, with a
-// rotating sample of the message set, from arguments and from stdin.
+// rotating sample of the message set, from arguments and from stdin, and
+// the face options in turn.
 func TestDiffAllCows(t *testing.T) {
 	cows := stockCows(t)
+	faces := []string{"-b", "-g", "-p", "-s", "-t", "-w", "-y"}
 	var cases []diffCase
 	for i, cow := range cows {
 		for j := 0; j < 4; j++ {
@@ -176,10 +178,14 @@ func TestDiffAllCows(t *testing.T) {
 			if j%2 == 1 {
 				name = "cowthink"
 			}
+			args := []string{"-f", cow}
+			if j < 2 {
+				args = append(args, faces[(i*2+j)%len(faces)])
+			}
 			if j == 2 {
-				cases = append(cases, diffCase{name: name, args: []string{"-f", cow}, stdin: m})
+				cases = append(cases, diffCase{name: name, args: args, stdin: m})
 			} else {
-				cases = append(cases, diffCase{name: name, args: []string{"-f", cow, m}})
+				cases = append(cases, diffCase{name: name, args: append(args, m)})
 			}
 		}
 		// Faces and the three-eyes/calvin Perl, on every cow.
