@@ -98,37 +98,68 @@ func ConfigFromDef(d *deffile.Def, created time.Time, revision string) (oci.Conf
 	return c, nil
 }
 
-// AddDefFiles copies the definition file's %files into t with
-// normalised modes (0644, 0755 if executable, directories 0755).
+// AddDefFiles is AddDefFilesFrom with no file name for the messages.
 func AddDefFiles(t *rootfs.Tree, d *deffile.Def) error {
+	return AddDefFilesFrom(t, d, "")
+}
+
+// AddDefFilesFrom copies the definition file's %files into t with
+// normalised modes (0644, 0755 if executable, directories 0755). name,
+// the definition file's path, prefixes the errors. Unlike Singularity,
+// %files may not replace /usr/bin/busybox (the image's applets and SBOM
+// are that program's) nor write under /.singularity.d (the SIF's
+// metadata, which moobuild writes from the definition file).
+func AddDefFilesFrom(t *rootfs.Tree, d *deffile.Def, name string) error {
 	if d == nil {
 		return nil
 	}
+	bb, hasBB := t.Lookup(rootfs.BusyboxPath)
 	for _, f := range d.Files {
+		fail := func(msg string) error { return &deffile.Error{File: name, Line: f.Line, Msg: msg} }
+		if dst, _ := rootfs.CleanPath(f.Dst); dst == ".singularity.d" || strings.HasPrefix(dst, ".singularity.d/") {
+			return fail(fmt.Sprintf("%%files may not write into /.singularity.d (%q): moobuild writes the SIF's metadata there from the definition file", f.Dst))
+		}
 		fi, err := os.Stat(f.Path)
 		if err != nil {
-			return &deffile.Error{Line: f.Line, Msg: fmt.Sprintf("%%files source %q: %v", f.Src, err)}
+			return fail(fmt.Sprintf("%%files source %q: %v", f.Src, unwrapPath(err)))
 		}
 		switch {
 		case fi.IsDir():
 			err = t.AddFS(f.Dst, os.DirFS(f.Path))
+			if pe, ok := err.(*fs.PathError); ok {
+				// The path is relative to the copied directory.
+				return fail(fmt.Sprintf("%%files source %q: %v", filepath.Join(f.Src, filepath.FromSlash(pe.Path)), pe.Err))
+			}
 		case fi.Mode().IsRegular():
 			var data []byte
-			if data, err = os.ReadFile(f.Path); err == nil {
-				perm := fs.FileMode(0o644)
-				if fi.Mode()&0o111 != 0 {
-					perm = 0o755
-				}
-				err = t.WriteFile(f.Dst, data, perm)
+			if data, err = os.ReadFile(f.Path); err != nil {
+				return fail(fmt.Sprintf("%%files source %q: %v", f.Src, unwrapPath(err)))
 			}
+			perm := fs.FileMode(0o644)
+			if fi.Mode()&0o111 != 0 {
+				perm = 0o755
+			}
+			err = t.WriteFile(f.Dst, data, perm)
 		default:
 			err = fmt.Errorf("not a regular file or directory")
 		}
 		if err != nil {
-			return &deffile.Error{Line: f.Line, Msg: fmt.Sprintf("%%files %q -> %q: %v", f.Src, f.Dst, err)}
+			return fail(fmt.Sprintf("%%files %q -> %q: %v", f.Src, f.Dst, err))
+		}
+		if e, ok := t.Lookup(rootfs.BusyboxPath); hasBB && (!ok || e.Mode != bb.Mode || len(e.Data) != len(bb.Data) || len(e.Data) > 0 && &e.Data[0] != &bb.Data[0]) {
+			return fail(fmt.Sprintf("%%files %q -> %q: %%files may not replace /%s (the image's multicall binary: build with --busybox to use another)", f.Src, f.Dst, rootfs.BusyboxPath))
 		}
 	}
 	return nil
+}
+
+// unwrapPath drops an *fs.PathError's operation and path: the messages
+// name the %files source as written.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
 }
 
 // CheckUser checks an image user, "UID[:GID]" or "NAME[:GROUP]" (as the
@@ -186,6 +217,7 @@ type Result struct {
 type Input struct {
 	Busyboxes   map[rootfs.Platform][]byte
 	Def         *deffile.Def // may be nil
+	DefName     string       // its path, for error messages
 	MTime       time.Time    // SOURCE_DATE_EPOCH
 	Revision    string
 	User        string // "" keeps the default (65534:65534)
@@ -212,7 +244,7 @@ func Build(in Input) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := AddDefFiles(t, in.Def); err != nil {
+		if err := AddDefFilesFrom(t, in.Def, in.DefName); err != nil {
 			return nil, err
 		}
 		if err := CheckUser(cfg.User, t); err != nil {
@@ -365,13 +397,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	var def *deffile.Def
+	defName := *defPath
 	switch *defPath {
 	case "none":
 	case "":
 		if src != "" {
-			p := filepath.Join(src, "image", "moo.def")
-			if _, err := os.Stat(p); err == nil {
-				if def, err = deffile.ParseFile(p); err != nil {
+			defName = filepath.Join(src, "image", "moo.def")
+			if _, err := os.Stat(defName); err == nil {
+				if def, err = deffile.ParseFile(defName); err != nil {
 					return fail(err)
 				}
 			}
@@ -399,7 +432,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if rev == "" {
 		rev = rootfs.Revision(src)
 	}
-	res, err := Build(Input{Busyboxes: bbs, Def: def, MTime: mtime, Revision: rev, User: *user, Compression: c})
+	res, err := Build(Input{Busyboxes: bbs, Def: def, DefName: defName, MTime: mtime, Revision: rev, User: *user, Compression: c})
 	if err != nil {
 		return fail(err)
 	}

@@ -391,6 +391,32 @@ func TestErrors(t *testing.T) {
 			t.Errorf("moobuild oci %s: err %v, stderr %q, want %q", strings.Join(c.args, " "), err, errOut, c.want)
 		}
 	}
+	// %files: line-numbered errors naming the definition file.
+	fd := mkdir(t, "errors-files")
+	os.WriteFile(fd+"/src", []byte("x"), 0o644)
+	os.MkdirAll(fd+"/sdir/inner", 0o755)
+	os.WriteFile(fd+"/sdir/inner/f", []byte("x"), 0o644)
+	os.Mkdir(fd+"/out", 0o777)
+	os.Chmod(fd+"/out", 0o777)
+	filesCase := func(name, line string) string {
+		p := fd + "/" + name
+		os.WriteFile(p, []byte("Bootstrap: scratch\n\n%files\n    "+line+"\n"), 0o644)
+		return p
+	}
+	for _, c := range []struct{ def, want string }{
+		{filesCase("bb.def", "src /usr/bin/busybox"), fd + `/bb.def:4: %files "src" -> "/usr/bin/busybox": %files may not replace /usr/bin/busybox`},
+		{filesCase("bbdir.def", "sdir/inner /usr/bin/busybox"), fd + `/bbdir.def:4: %files "sdir/inner" -> "/usr/bin/busybox": `},
+		{filesCase("sd.def", "src /.singularity.d/x"), fd + `/sd.def:4: %files may not write into /.singularity.d`},
+		{filesCase("sd2.def", "sdir //.singularity.d/"), fd + `/sd2.def:4: %files may not write into /.singularity.d`},
+	} {
+		_, errOut, err := run{}.exec("--busybox", busybox(t, host), "--def", c.def, "oci:"+fd+"/out/x")
+		if err == nil || !strings.HasPrefix(errOut, "moobuild oci: "+c.want) {
+			t.Errorf("--def %s: %v %q, want %q", c.def, err, errOut, c.want)
+		}
+	}
+	if des, _ := os.ReadDir(fd + "/out"); len(des) != 0 {
+		t.Errorf("files left in %s/out: %v", fd, des)
+	}
 	_, errOut, err := run{env: []string{"SOURCE_DATE_EPOCH=yesterday"}}.exec("--src", srcRoot, "oci:"+d+"/x")
 	if err == nil || !strings.Contains(errOut, "SOURCE_DATE_EPOCH") {
 		t.Errorf("bad SOURCE_DATE_EPOCH: %v %q", err, errOut)
@@ -428,6 +454,16 @@ func TestErrors(t *testing.T) {
 					t.Errorf("moobuild oci %s as nobody: %v %q, want %q", strings.Join(args, " "), err, errOut, c.want)
 				}
 			}
+			// A subdirectory of a %files source that nobody may not read.
+			os.Chmod(fd+"/sdir/inner", 0o700)
+			sub := filesCase("sub.def", "sdir /opt/sdir")
+			_, errOut, err := run{dir: d, nobody: true, env: []string{"HOME=" + d}}.exec("--busybox", bbHost, "--def", sub, "oci:"+fd+"/out/x")
+			if want := "moobuild oci: " + sub + `:4: %files source "sdir/inner": permission denied` + "\n"; err == nil || errOut != want {
+				t.Errorf("unreadable %%files subdirectory: %v %q, want %q", err, errOut, want)
+			}
+			if des, _ := os.ReadDir(fd + "/out"); len(des) != 0 {
+				t.Errorf("files left in %s/out: %v", fd, des)
+			}
 			// A checkout whose .git nobody may not read: a warning, not
 			// a silent 1970.
 			repo := mkdir(t, "errors-git")
@@ -440,7 +476,7 @@ func TestErrors(t *testing.T) {
 			}
 			os.Chmod(repo+"/.git", 0o700)
 			gitOut := mkdir(t, "errors-gitout")
-			_, errOut, err := run{dir: d, nobody: true, env: []string{"HOME=" + d, "SOURCE_DATE_EPOCH="}}.exec("--busybox", bbHost, "--src", repo, "-q", "oci:"+gitOut+"/x")
+			_, errOut, err = run{dir: d, nobody: true, env: []string{"HOME=" + d, "SOURCE_DATE_EPOCH="}}.exec("--busybox", bbHost, "--src", repo, "-q", "oci:"+gitOut+"/x")
 			if want := "moobuild: warning: cannot read the commit time of HEAD in " + repo + " (git cannot read " + repo + "/.git): the timestamps are 1970-01-01; set SOURCE_DATE_EPOCH to choose them\n"; err != nil || errOut != want {
 				t.Errorf("unreadable .git: %v %q, want %q", err, errOut, want)
 			}
