@@ -27,6 +27,14 @@
 //     Perl reads and builds without bound.
 //   - Invalid UTF-8 is read as Latin-1, as Perl does for arguments (Perl
 //     dies on it in standard input).
+//   - Text is always read as UTF-8, whatever the locale: under LC_ALL=C
+//     Perl works on bytes and measures each byte of a multi-byte character.
+//   - A cow file in UTF-8 prints as written; Perl reads its bytes as
+//     Latin-1 characters and prints them double-encoded ("café" as
+//     "cafÃ©").
+//   - cowthink is whatever runs under a file name containing "think" (any
+//     case); Perl looks at the whole path it was run by, so a cowsay in a
+//     directory named "thinking" thinks.
 package cowsay
 
 import (

@@ -38,8 +38,9 @@ type diffCase struct {
 	name   string // cowsay or cowthink
 	args   []string
 	stdin  string
-	compat bool // moobox needs --compat to match (documented difference)
-	prefix bool // moobox prints more after Perl's output (-l)
+	compat bool     // moobox needs --compat to match (documented difference)
+	prefix bool     // moobox prints more after Perl's output (-l)
+	env    []string // more environment for Perl
 }
 
 func (d diffCase) String() string {
@@ -77,7 +78,7 @@ var compatMessages = []string{
 func perlStdout(perl string, dc diffCase) (string, int) {
 	args := dc.args
 	cmd := exec.Command(perl, args...)
-	cmd.Env = []string{"LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin"}
+	cmd.Env = append([]string{"LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin"}, dc.env...)
 	cmd.Stdin = strings.NewReader(dc.stdin)
 	var o bytes.Buffer
 	cmd.Stdout = &o
@@ -367,4 +368,51 @@ $the_cow .= "$version$progname" . $borg . $young . "@message";
 			diffCase{name: "cowthink", args: args, stdin: ""})
 	}
 	runDiff(t, cases)
+}
+
+// TestDocumentedDifferences pins the differences the package doc lists
+// beside Perl's own behaviour, so that both sides are known to be real.
+func TestDocumentedDifferences(t *testing.T) {
+	perl := testutil.RequireTool(t, "cowsay", "cowsay")
+	dir := t.TempDir()
+
+	// A UTF-8 cow file: Perl reads its bytes as Latin-1 and prints each
+	// as a character (double-encoded); moobox prints the text.
+	utf := filepath.Join(dir, "utf8.cow")
+	if err := os.WriteFile(utf, []byte("$the_cow = \"caf\u00e9 $eyes\\n\";\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dc := diffCase{name: "cowsay", args: []string{"-f", utf, "hi"}}
+	want, _ := perlStdout(perl, dc)
+	got, _, _ := run("cowsay", dc.args, "")
+	if !strings.HasSuffix(want, "\ncaf\u00c3\u00a9 oo\n") || !strings.HasSuffix(got, "\ncaf\u00e9 oo\n") {
+		t.Errorf("UTF-8 cow file: Perl %q, moobox %q", want, got)
+	}
+
+	// Outside a UTF-8 locale Perl measures bytes; moobox reads UTF-8
+	// whatever the locale (it does not look at LC_ALL or LANG).
+	dc = diffCase{name: "cowsay", args: []string{"日本 x"}, env: []string{"LC_ALL=C"}}
+	want, _ = perlStdout(perl, dc)
+	got, _, _ = run("cowsay", dc.args, "", "LC_ALL=C")
+	if !strings.HasPrefix(want, " __\n< 日本 x  >\n") || !strings.HasPrefix(got, " ________\n< 日本 x >\n") {
+		t.Errorf("LC_ALL=C: Perl %q, moobox %q", want, got)
+	}
+
+	// cowthink is the program whose file name holds "think"; Perl looks
+	// for "think" anywhere in the path it was run by.
+	link := filepath.Join(dir, "thinking", "cowsay")
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(perl, link); err != nil {
+		t.Fatal(err)
+	}
+	want, _ = perlStdout(link, diffCase{args: []string{"hi"}})
+	got, _, _ = run(link, []string{"hi"}, "")
+	if !strings.HasPrefix(want, " ____\n( hi )\n") || !strings.HasPrefix(got, " ____\n< hi >\n") {
+		t.Errorf("%s: Perl %q, moobox %q", link, want, got)
+	}
+	if got, _, _ = run("/usr/local/bin/CowThink", []string{"hi"}, ""); !strings.HasPrefix(got, " ____\n( hi )\n") {
+		t.Errorf("CowThink: %q", got)
+	}
 }
