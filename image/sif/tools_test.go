@@ -2,6 +2,7 @@ package sif
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -209,4 +210,97 @@ func checkMounted(t *testing.T, mnt, unshare, chroot string) {
 	if got, err := inside("/.singularity.d/runscript", "echo", "hi"); err != nil || got != "hi\n" {
 		t.Errorf("runscript echo hi: %q %v", got, err)
 	}
+}
+
+// TestReaderMatchesUnsquashfs checks Verify's SquashFS reader against
+// squashfs-tools on images mksquashfs writes: a tree with files of several
+// blocks, tails in fragments, holes, hard links, symlinks, a directory of
+// 600 entries (several listing headers and an index) and special modes;
+// Extract's tree must equal unsquashfs's, file by file.
+func TestReaderMatchesUnsquashfs(t *testing.T) {
+	mksquashfs := testutil.RequireTool(t, "mksquashfs", "squashfs-tools")
+	unsquashfs := testutil.RequireTool(t, "unsquashfs", "squashfs-tools")
+	src := filepath.Join(t.TempDir(), "src")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(src, "big", "sub"), 0o755))
+	rnd := make([]byte, 300<<10)
+	for i := range rnd {
+		rnd[i] = byte(i*7 + i>>9*13 + i>>3)
+	}
+	must(os.WriteFile(filepath.Join(src, "big", "rnd"), rnd, 0o644))
+	holes := make([]byte, 400<<10)
+	copy(holes[200<<10:], "middle")
+	copy(holes[len(holes)-5:], "tail\n")
+	must(os.WriteFile(filepath.Join(src, "big", "holes"), holes, 0o600))
+	must(os.WriteFile(filepath.Join(src, "big", "sub", "exe"), []byte("#!/bin/sh\necho hi\n"), 0o4755))
+	must(os.Link(filepath.Join(src, "big", "rnd"), filepath.Join(src, "big", "hard")))
+	must(os.Symlink("../big/rnd", filepath.Join(src, "big", "sub", "link")))
+	must(os.Mkdir(filepath.Join(src, "many"), 0o1777))
+	for i := 0; i < 600; i++ {
+		must(os.WriteFile(filepath.Join(src, "many", fmt.Sprintf("file-with-a-longish-name-%04d", i)), []byte(strconv.Itoa(i*i)), 0o644))
+	}
+	must(os.WriteFile(filepath.Join(src, "empty"), nil, 0o644))
+	for _, comp := range []string{"gzip", "xz", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			dir := t.TempDir()
+			img := filepath.Join(dir, "img.sqfs")
+			run(t, mksquashfs, src, img, "-comp", comp, "-all-root", "-noappend", "-quiet", "-no-progress")
+			data, err := os.ReadFile(img)
+			must(err)
+			ours, theirs := filepath.Join(dir, "ours"), filepath.Join(dir, "theirs")
+			must(os.Mkdir(ours, 0o755))
+			if err := Extract(data, ours); err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			run(t, unsquashfs, "-n", "-d", theirs, img)
+			a, b := treeListing(t, ours), treeListing(t, theirs)
+			if a != b {
+				t.Errorf("Extract and unsquashfs differ:\n--- ours\n%s--- unsquashfs\n%s", a, b)
+			}
+			if n := strings.Count(a, "\n"); n < 600 {
+				t.Errorf("only %d entries", n)
+			}
+		})
+	}
+}
+
+// treeListing describes every entry under root: path, mode, and the
+// content's hash or the link's target.
+func treeListing(t *testing.T, root string) string {
+	var b strings.Builder
+	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		fmt.Fprintf(&b, "%s %v", rel, fi.Mode())
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			tgt, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " -> %s", tgt)
+		case fi.Mode().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " %d %x", len(data), sha256.Sum256(data))
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
