@@ -2,6 +2,13 @@
 // binaries, assembles the root filesystem of each platform, maps the
 // definition file onto the image config, and writes the image, its index
 // and its SBOM to the requested targets.
+//
+// Every output is checked before anything is built (so an unwritable
+// directory is reported at once, not after a cold compile), and the
+// outputs are written all or none: a failure leaves none of them.
+// A --busybox binary must be a static build of moobox's ./cmd/busybox.
+// Where moobuild differs from Singularity: %files may not replace
+// /usr/bin/busybox nor write under /.singularity.d.
 package build
 
 import (
@@ -279,11 +286,12 @@ const usage = `usage: moobuild oci [flags] TARGET...
 
 Build moobox's OCI image (one layer, a scratch root filesystem around the
 static busybox) and write it to each TARGET:
-  oci:DIR[:REF]              OCI image layout (replaces DIR)
+  oci:DIR[:REF]              OCI image layout (replaces DIR; makes its parents)
   oci-archive:FILE[:REF]     tar of that layout
   docker-archive:FILE[:REF]  for docker/podman load (one platform)
   docker://HOST/REPO:TAG     push (credentials from ~/.docker/config.json)
 REF (index.json's ref.name, or the archive's tag) defaults to moobox:latest.
+All targets (and --sbom) are written, or none of them.
 Several platforms give an image index. Timestamps come from SOURCE_DATE_EPOCH
 (default: the commit time of HEAD of the checkout, else 0).
 
