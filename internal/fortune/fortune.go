@@ -8,6 +8,12 @@
 //     A locale whose name carries no codeset (de_DE) or a codeset other
 //     than UTF-8 is taken to be ISO-8859-1: fortune-mod would recode to
 //     that locale's real codeset (ISO-8859-15, KOI8-R, EUC-JP, ...).
+//   - strfile and unstr never leave a partial output file: a regular file
+//     is replaced by renaming a complete one over it (keeping the old
+//     file's mode and owner; a new one is 0644 whatever the umask, since
+//     reading the umask would change it for every applet in the process).
+//     Links are followed and devices or FIFOs written in place, as fopen
+//     does.
 package fortune
 
 import (

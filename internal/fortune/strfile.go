@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/moobox/moobox/internal/applet"
 )
@@ -323,10 +327,14 @@ func StrfileMain(c *applet.Ctx) int {
 	}
 	in := args[0]
 	out := in + ".dat"
-	if len(args) > 1 {
+	if len(args) > 1 && args[1] != "" {
 		out = args[1]
 	}
 	src, err := os.ReadFile(c.Path(in))
+	if errors.Is(err, syscall.EISDIR) {
+		// strfile's fgets on a directory fails at once: an empty index.
+		src, err = nil, nil
+	}
 	if err != nil {
 		stdout.Flush()
 		fmt.Fprintf(c.Stderr, "%s: %s\n", in, strerror(err))
@@ -384,30 +392,102 @@ func strfileSeed(c *applet.Ctx, src []byte) uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so a failure never leaves a partial index.
+// writeFileAtomic leaves path as strfile's fopen(path, "w") would, but
+// never half-written: a regular file (new or existing) is replaced by
+// renaming a complete temporary file over it, keeping an existing file's
+// mode and owner; a symbolic link is followed and its target replaced so;
+// a device or FIFO (/dev/null) is written in place, since replacing it
+// would destroy it; a directory is refused with EISDIR.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	target := path
+	mode := os.FileMode(0o644)
+	uid, gid := -1, -1
+	for links := 0; ; links++ {
+		fi, err := os.Lstat(target)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				break // created, as fopen does at the end of a dangling link
+			}
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if links >= 40 {
+				return syscall.ELOOP
+			}
+			l, err := os.Readlink(target)
+			if err != nil {
+				return err
+			}
+			if !strings.HasPrefix(l, "/") {
+				// Not filepath.Join: cleaning "dir/.." would skip a link in dir.
+				l = parentDir(target) + "/" + l
+			}
+			target = l
+			continue
+		}
+		switch {
+		case fi.IsDir():
+			return syscall.EISDIR
+		case !fi.Mode().IsRegular():
+			return writeInPlace(target, data)
+		}
+		mode = fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(st.Uid), int(st.Gid)
+		}
+		break
+	}
+	dir := parentDir(target)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp*")
 	if err != nil {
 		// Report the target, as strfile's fopen would.
-		if _, serr := os.Stat(filepath.Dir(path)); serr != nil {
+		if _, serr := os.Stat(dir); serr != nil {
 			return serr
 		}
 		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
+	if err == nil && uid >= 0 {
+		// Only root can give a file away; otherwise it is ours anyway.
+		_ = f.Chown(uid, gid)
+	}
 	if err == nil {
-		err = f.Chmod(0o644)
+		err = f.Chmod(mode)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = os.Rename(tmp, target)
 	}
 	if err != nil {
 		os.Remove(tmp)
+	}
+	return err
+}
+
+// parentDir is the directory part of p, uncleaned.
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	switch {
+	case i < 0:
+		return "."
+	case i == 0:
+		return "/"
+	}
+	return p[:i]
+}
+
+// writeInPlace writes data into an existing device or FIFO.
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

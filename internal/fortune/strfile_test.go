@@ -7,9 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/moobox/moobox/fortunes"
+	"github.com/moobox/moobox/internal/testutil"
 )
 
 // edgeCases are strfile inputs that exercise its corners.
@@ -326,4 +331,133 @@ func FuzzStrfile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// strfile and unstr write through a symbolic link (a dangling one creates
+// its target), into a FIFO or device in place, keep an existing file's
+// mode, and refuse a directory, as Debian's strfile leaves them.
+func TestStrfileOutputTargets(t *testing.T) {
+	deb := debianTool(t, "strfile")
+	src := "b\n%\na\n%\n"
+	type state struct {
+		kind, link, data string
+		mode             os.FileMode
+	}
+	look := func(dir string) map[string]state {
+		m := map[string]state{}
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			p := filepath.Join(dir, e.Name())
+			fi, _ := os.Lstat(p)
+			s := state{kind: fi.Mode().Type().String(), mode: fi.Mode().Perm()}
+			if fi.Mode()&os.ModeSymlink != 0 {
+				s.link, _ = os.Readlink(p)
+				s.mode = 0
+			} else if fi.Mode().IsRegular() {
+				b, _ := os.ReadFile(p)
+				s.data = string(b)
+			}
+			m[e.Name()] = s
+		}
+		return m
+	}
+	setup := func(dir string) {
+		writeFile(t, filepath.Join(dir, "s"), []byte(src))
+		writeFile(t, filepath.Join(dir, "real.dat"), []byte("old"))
+		os.Chmod(filepath.Join(dir, "real.dat"), 0o600)
+		os.Symlink("real.dat", filepath.Join(dir, "link.dat"))
+		os.Symlink("sub/../created.dat", filepath.Join(dir, "dangling.dat"))
+		os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+		os.Mkdir(filepath.Join(dir, "adir"), 0o755)
+		writeFile(t, filepath.Join(dir, "kept.dat"), []byte("x"))
+		os.Chmod(filepath.Join(dir, "kept.dat"), 0o640)
+	}
+	runs := [][]string{{"-s", "s", "link.dat"}, {"-s", "s", "dangling.dat"}, {"-s", "s", "kept.dat"}, {"s", "adir"}, {"s", ""}, {"-o", "adir", "dir.dat"}}
+	ddir, mdir := t.TempDir(), t.TempDir()
+	setup(ddir)
+	setup(mdir)
+	for _, args := range runs {
+		want := runTool(t, deb, "strfile", ddir, nil, args...)
+		got := runApplet(t, StrfileMain, mdir, nil, append([]string{"strfile"}, args...)...)
+		if got != want {
+			t.Errorf("strfile %q:\nmoobox %+v\ndebian %+v", args, got, want)
+		}
+	}
+	dm, mm := look(ddir), look(mdir)
+	for name, w := range dm {
+		if g := mm[name]; g != w {
+			t.Errorf("%s: moobox left %+v, Debian %+v", name, g, w)
+		}
+	}
+	if len(dm) != len(mm) {
+		t.Errorf("moobox left %d entries, Debian %d: %v", len(mm), len(dm), mm)
+	}
+
+	// unstr writes through a link too.
+	writeFile(t, filepath.Join(mdir, "o"), []byte(src))
+	runApplet(t, StrfileMain, mdir, nil, "strfile", "-so", "o")
+	os.Symlink("unstr.out", filepath.Join(mdir, "ulink"))
+	if r := runApplet(t, UnstrMain, mdir, nil, "unstr", "o", "ulink"); r.code != 0 {
+		t.Fatalf("unstr: %+v", r)
+	}
+	if fi, _ := os.Lstat(filepath.Join(mdir, "ulink")); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("unstr replaced its output link")
+	}
+	if b, _ := os.ReadFile(filepath.Join(mdir, "unstr.out")); string(b) != "a\n%\nb\n%\n" {
+		t.Errorf("unstr through a link wrote %q", b)
+	}
+}
+
+// A FIFO output is written into, not replaced (a reader gets the index).
+func TestStrfileFifoOutput(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "s"), []byte("a\n%\n"))
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	if r := runApplet(t, StrfileMain, dir, nil, "strfile", "-s", "s", "fifo"); r.code != 0 {
+		t.Fatalf("strfile into a fifo: %+v", r)
+	}
+	want, _ := Build([]byte("a\n%\n"), strfileOptions{Delim: '%'})
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, want) {
+			t.Errorf("fifo reader got %q, want %q", b, want)
+		}
+	case <-time.After(10 * time.Second):
+		// The reader still waits for a writer: the FIFO was replaced.
+		t.Error("nothing was written into the fifo")
+	}
+	if fi, _ := os.Lstat(fifo); fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("fifo replaced by %v", fi.Mode())
+	}
+}
+
+// A character device (a /dev/null twin made with mknod) stays a device.
+func TestStrfileDeviceOutput(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "s"), []byte("a\n%\n"))
+	null := filepath.Join(dir, "null")
+	if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatalf("mknod: %v", err)
+	}
+	// (On a nodev mount opening it fails: an error, still no replacement.)
+	if r := runApplet(t, StrfileMain, dir, nil, "strfile", "-s", "s", "null"); r.code != 0 {
+		t.Logf("strfile into a device: %+v", r)
+	}
+	runApplet(t, StrfileMain, dir, nil, "strfile", "-so", "s")
+	if r := runApplet(t, UnstrMain, dir, nil, "unstr", "s", "null"); r.code != 0 {
+		t.Logf("unstr into a device: %+v", r)
+	}
+	fi, err := os.Lstat(null)
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("device replaced: %v %v", fi.Mode(), err)
+	}
 }
