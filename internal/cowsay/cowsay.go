@@ -228,7 +228,7 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 			lines = strings.Split(text, "\n")
 		}
 		for i, l := range lines {
-			lines[i] = expandTabs(l)
+			lines[i] = expandTabs(l, !o.compat)
 		}
 	} else {
 		wv := o.value('W', "40")
@@ -618,7 +618,7 @@ func writeNames(out *bufio.Writer, names []string) {
 			b.WriteByte(' ')
 		}
 	}
-	lines, _ := wrapText(expandTabs(b.String()), 76, nil, false)
+	lines, _ := wrapText(expandTabs(b.String(), false), 76, nil, false)
 	out.WriteString(strings.Join(lines, "\n"))
 	out.WriteByte('\n')
 }

@@ -219,6 +219,11 @@ func TestWidths(t *testing.T) {
 			t.Errorf("-n %q: exit %d\n--- got\n%s--- want\n%s", c.msg, code, out, want)
 		}
 	}
+	// -n expands tabs; the stops count no escape sequence.
+	out, _, _ := run("cowsay", []string{"-n"}, "\x1b[31mtab\x1b[m\tx\n")
+	if want := " ___________\n< \x1b[31mtab\x1b[m     x >\n"; !strings.HasPrefix(out, want) {
+		t.Errorf("-n with a tab after colour codes:\n--- got\n%s--- want\n%s", out, want)
+	}
 	// --compat keeps Perl's measure: a control character is -1 wide and
 	// a NUL ends the string.
 	for s, want := range map[string]int{"a\x01b": 1, "a\x00bcd": 1, "日本": 4} {

@@ -256,6 +256,7 @@ func TestDiffOptions(t *testing.T) {
 		diffCase{name: "cowsay", args: []string{"-f", "calvin"}, stdin: "no newline at end"},
 		diffCase{name: "cowsay", args: []string{"-f", "calvin"}, stdin: "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n"},
 		diffCase{name: "cowsay", args: []string{"-n", "-f", "calvin"}, stdin: "\n\n\n"},
+		diffCase{name: "cowsay", args: []string{"-n"}, stdin: "\x1b[31mtab\x1b[m\tx\n\x1b]8;;u\x1b\\a\x1b]8;;\x1b\\\tb\n", compat: true},
 		diffCase{name: "cowsay", args: []string{"-W", "0"}, stdin: "a\n  b\n  c d\n"},
 		diffCase{name: "cowsay", args: []string{"-W", "1"}, stdin: "\n  \n  x y\n"},
 		diffCase{name: "cowsay", args: []string{"-l"}, prefix: true},

@@ -388,14 +388,22 @@ func unexpand(line string) string {
 }
 
 // expandTabs is Text::Tabs::expand on one line: tab stops every eight
-// units (code points other than marks), not display columns.
-func expandTabs(s string) string {
+// units (code points other than marks), not display columns. With ext an
+// escape sequence is no unit.
+func expandTabs(s string, ext bool) string {
 	if !strings.Contains(s, "\t") {
 		return s
 	}
 	var b strings.Builder
 	col := 0
 	for i := 0; i < len(s); {
+		if ext && s[i] == 0x1b {
+			if n := escLen(s[i:]); n > 0 {
+				b.WriteString(s[i : i+n])
+				i += n
+				continue
+			}
+		}
 		r, n := decode(s, i)
 		i += n
 		switch {
