@@ -2,6 +2,7 @@ package fortune
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,9 @@ func badDat(n uint32, offs ...uint32) []byte {
 func TestFortuneBadInput(t *testing.T) {
 	good := "one\n%\ntwo\n%\nthree\n%\n"
 	goodDat, _ := Build([]byte(good), strfileOptions{Delim: '%'})
-	otherDat, _ := Build([]byte(strings.Repeat("a much longer fortune text\n%\n", 40)), strfileOptions{Delim: '%'})
+	// Another, longer file's index (its leading empty fortune moves its
+	// first offset too): no offset fits this text.
+	otherDat, _ := Build([]byte("%\n"+strings.Repeat("a much longer fortune text\n%\n", 40)), strfileOptions{Delim: '%'})
 	long := strings.Repeat("this fortune is far too long to be short\n", 10) + "%\n"
 	longDat, _ := Build([]byte(long), strfileOptions{Delim: '%'})
 	cases := []struct {
@@ -34,9 +37,13 @@ func TestFortuneBadInput(t *testing.T) {
 		{"truncated header", good, goodDat[:10], nil, 1, "corrupted"},
 		{"empty dat", good, []byte{}, nil, 1, "corrupted"},
 		{"lying count", good, badDat(1000, 0, 4), nil, -1, ""},
-		{"offsets past end", good, badDat(2, 5000, 6000, 7000), nil, 0, ""},
+		{"offsets past end", good, badDat(2, 5000, 6000, 7000), nil, 1, "/f/f corrupted\n"},
+		{"offsets inside fortunes", good, badDat(2, 2, 7, 12), nil, 1, "/f/f corrupted\n"},
+		{"offsets past end, -c", good, badDat(2, 5000, 6000, 7000), []string{"-c", "f"}, 1, "corrupted"},
+		{"offsets past end, -s", good, badDat(2, 5000, 6000, 7000), []string{"-s", "f"}, 1, "corrupted"},
 		{"offsets backwards", good, badDat(2, 8, 0, 4), []string{"-s", "f"}, -1, ""},
-		{"dat of another file", good, otherDat, nil, 0, ""},
+		{"dat of another file", good, otherDat, nil, 1, "/f/f corrupted\n"},
+		{"dat of another file, -c", good, otherDat, []string{"-c", "f"}, 1, "corrupted"},
 		{"huge offsets", good, badDat(1, 0xffffffff, 0xffffffff), []string{"-l", "f"}, -1, ""},
 		{"no strings", "", badDat(0, 0), nil, 1, "no fortune found"},
 		{"zero-byte file with its dat", "", func() []byte { d, _ := Build(nil, strfileOptions{Delim: '%'}); return d }(), nil, 1, "no fortune found"},
@@ -84,6 +91,30 @@ func TestFortuneBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every offset strfile writes passes fortune's check, whatever the order
+// (-r shuffles the end offset in) and however odd the text.
+func TestFortuneValidOffsets(t *testing.T) {
+	texts := []string{"a\n%\nb\n%\nc", "%\nx\n%\n%\ny\n%\n", strings.Repeat("x", 255) + "%\nb\n%\n", "one\n", "p\n#\nq\n#\n"}
+	for i, text := range texts {
+		delim := byte('%')
+		if strings.Contains(text, "#") {
+			delim = '#'
+		}
+		for _, o := range []strfileOptions{{Delim: delim}, {Delim: delim, Order: true}, {Delim: delim, Random: true, Seed: uint64(i)}} {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "f", "f"), []byte(text))
+			dat, _ := Build([]byte(text), o)
+			writeFile(t, filepath.Join(dir, "f", "f.dat"), dat)
+			for seed := 0; seed < 12; seed++ {
+				env := []string{"FORTUNE_PATH=" + dir, fmt.Sprintf("MOOBOX_SEED=%d", seed)}
+				if r := runApplet(t, Main, dir, env, "fortune", "f"); r.code != 0 || r.stderr != "" {
+					t.Errorf("%q %+v seed %d: %+v", text, o, seed, r)
+				}
+			}
+		}
 	}
 }
 

@@ -14,6 +14,11 @@
 //     reading the umask would change it for every applet in the process).
 //     Links are followed and devices or FIFOs written in place, as fopen
 //     does.
+//   - An index whose chosen offset lies past the end of its text or not
+//     just after a delimiter line (a damaged index, or another file's)
+//     makes fortune say "fortune: FILE corrupted" and exit 1, where
+//     fortune-mod prints nothing or a piece of a fortune and exits 0.
+//     Only the offsets actually used are checked, so this costs nothing.
 package fortune
 
 import (
@@ -908,10 +913,25 @@ func (st *state) anyLengthOK() (bool, int) {
 			}
 			fp.dat = d
 		}
+		if fp.text == nil {
+			t, err := st.fs.readFile(fp.path)
+			if err != nil {
+				st.errno = err.(syscall.Errno)
+				st.perror(fp.path)
+				return false, 1
+			}
+			fp.text = t
+		}
 		for i := uint64(0); i < uint64(fp.tbl.NumStr); i++ {
 			a, b, ok := st.offsets(fp, i)
 			if !ok {
 				break
+			}
+			// Lengths taken from a lying index would give the wrong
+			// complaint: say it is corrupted instead.
+			if lead := min(a, 2); a > int64(len(fp.text)) || !startOK(fp.text[a-lead:], lead, fp.tbl.Delim) {
+				fmt.Fprintf(st.stderr, "fortune: %s corrupted\n", fp.path)
+				return false, 1
 			}
 			n, code := st.fortLen(fp, a, b)
 			if code != 0 {
@@ -967,26 +987,35 @@ func rot13(s []byte) {
 }
 
 func (st *state) display(fp *fileDesc, a int64) int {
-	var text []byte
+	// The two bytes before the fortune come along: they must end a
+	// delimiter line (see startOK).
+	lead := min(a, 2)
+	var t []byte
 	if fp.text != nil {
-		if a < int64(len(fp.text)) && a >= 0 {
-			text = fp.text[a:]
+		if a <= int64(len(fp.text)) {
+			t = fp.text[a-lead:]
 		}
 	} else {
 		// Read a window and grow it until the fortune ends.
 		for n := 4096; ; n *= 4 {
-			t, err := st.fs.readAt(fp.path, a, n)
+			w, err := st.fs.readAt(fp.path, a-lead, n)
 			if err != nil {
 				st.errno = err.(syscall.Errno)
 				st.perror(fp.path)
 				return 1
 			}
-			if len(t) < n || fortuneEnds(t, fp.tbl.Delim) {
-				text = t
+			if len(w) < n || (int64(len(w)) >= lead && fortuneEnds(w[lead:], fp.tbl.Delim)) {
+				t = w
 				break
 			}
 		}
 	}
+	if !startOK(t, lead, fp.tbl.Delim) {
+		// fortune-mod prints nothing (or a wrong fortune) and succeeds.
+		fmt.Fprintf(st.stderr, "fortune: %s corrupted\n", fp.path)
+		return 1
+	}
+	text := t[lead:]
 	if st.showName {
 		fmt.Fprintf(st.stdout, "(%s)\n%%\n", fp.name)
 	}
@@ -1004,6 +1033,21 @@ func (st *state) display(fp *fileDesc, a int64) int {
 		st.stdout.Write(st.recode(fp, l))
 	}
 	return 0
+}
+
+// startOK checks an index's offset against the text: strfile puts a
+// fortune at the start of the file, just after a delimiter line, or (the
+// end offset, which -r shuffles in) at the very end. t holds the text
+// from lead bytes before the offset; a shorter t means the offset lies
+// past the end, as with the index of another, longer file.
+func startOK(t []byte, lead int64, delim byte) bool {
+	switch {
+	case int64(len(t)) < lead:
+		return false
+	case lead == 0, int64(len(t)) == lead:
+		return true
+	}
+	return lead == 2 && t[0] == delim && t[1] == '\n'
 }
 
 // fortuneEnds reports whether t holds a whole fortune: a delimiter line
