@@ -810,14 +810,8 @@ func (st *state) fortLen(fp *fileDesc, a, b int64) (int, int) {
 	if fp.tbl.Flags&(flagRandom|flagOrdered) == 0 {
 		return int(b - a - 2), 0
 	}
-	if fp.text == nil {
-		t, err := st.fs.readFile(fp.path)
-		if err != nil {
-			st.errno = err.(syscall.Errno)
-			st.perror(fp.path)
-			return 0, 1
-		}
-		fp.text = t
+	if !st.load(fp.path, &fp.text) {
+		return 0, 1
 	}
 	n := 0
 	pos := int(a)
@@ -830,6 +824,21 @@ func (st *state) fortLen(fp *fileDesc, a, b int64) (int, int) {
 		n += cstrlen(line)
 	}
 	return n, 0
+}
+
+// load reads path into *dst unless already read, and says why not.
+func (st *state) load(path string, dst *[]byte) bool {
+	if *dst != nil {
+		return true
+	}
+	b, err := st.fs.readFile(path)
+	if err != nil {
+		st.errno = err.(syscall.Errno)
+		st.perror(path)
+		return false
+	}
+	*dst = b
+	return true
 }
 
 func (st *state) lengthOK(n int) bool {
@@ -904,23 +913,8 @@ func (st *state) anyLengthOK() (bool, int) {
 		if code := st.getTbl(fp); code != 0 {
 			return false, code
 		}
-		if fp.dat == nil {
-			d, err := st.fs.readFile(fp.datfile)
-			if err != nil {
-				st.errno = err.(syscall.Errno)
-				st.perror(fp.datfile)
-				return false, 1
-			}
-			fp.dat = d
-		}
-		if fp.text == nil {
-			t, err := st.fs.readFile(fp.path)
-			if err != nil {
-				st.errno = err.(syscall.Errno)
-				st.perror(fp.path)
-				return false, 1
-			}
-			fp.text = t
+		if !st.load(fp.datfile, &fp.dat) || !st.load(fp.path, &fp.text) {
+			return false, 1
 		}
 		for i := uint64(0); i < uint64(fp.tbl.NumStr); i++ {
 			a, b, ok := st.offsets(fp, i)
@@ -1099,10 +1093,8 @@ func (st *state) findMatches(m *byteMatcher) (bool, int) {
 				}
 				continue
 			}
-			text, err := st.fs.readFile(fp.path)
-			if err != nil {
-				st.errno = err.(syscall.Errno)
-				st.perror(fp.path)
+			var text []byte
+			if !st.load(fp.path, &text) {
 				return 1
 			}
 			inFile := false
