@@ -570,7 +570,9 @@ func (p *cowParser) interpolate(s string, base int) (string, error) {
 				if !isIdent(name) {
 					return "", p.unsupported(base + i)
 				}
-				b.WriteString(p.vars[name])
+				if err := p.put(&b, p.vars[name], base+i); err != nil {
+					return "", err
+				}
 				i = j + end + 1
 			case isWordByte(s[j]) && !(s[j] >= '0' && s[j] <= '9'):
 				k := j
@@ -581,7 +583,9 @@ func (p *cowParser) interpolate(s string, base int) (string, error) {
 					strings.HasPrefix(s[k:], "->[") || strings.HasPrefix(s[k:], "->{") {
 					return "", p.unsupported(base + i)
 				}
-				b.WriteString(p.vars[s[j:k]])
+				if err := p.put(&b, p.vars[s[j:k]], base+i); err != nil {
+					return "", err
+				}
 				i = k
 			default:
 				return "", p.unsupported(base + i)
@@ -605,7 +609,9 @@ func (p *cowParser) interpolate(s string, base int) (string, error) {
 				}
 				// A cow file sets no arrays: only cowsay's own hold anything.
 				if p.env.arrays != nil {
-					b.WriteString(p.env.arrays(s[i+1 : j]))
+					if err := p.put(&b, p.env.arrays(s[i+1:j]), base+i); err != nil {
+						return "", err
+					}
 				}
 				i = j
 			case j < len(s) && (s[j] == '{' || s[j] == '$' || s[j] == ':'):
@@ -624,6 +630,15 @@ func (p *cowParser) interpolate(s string, base int) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// put writes an interpolated value, within maxCowValue.
+func (p *cowParser) put(b *strings.Builder, v string, pos int) error {
+	if b.Len()+len(v) > maxCowValue {
+		return p.errAt(pos, "interpolation: string too large (more than 16 MiB)")
+	}
+	b.WriteString(v)
+	return nil
 }
 
 // escape writes the meaning of the backslash escape at s[i] and returns

@@ -14,7 +14,8 @@
 //     sequence, a skin tone, a Hangul jamo syllable). moobox counts escape
 //     sequences as nothing and never cuts either; a cluster still counts as
 //     the characters Perl counts in it, so wherever Perl cuts none the
-//     lines are the same.
+//     lines are the same. -n's tab stops count escape sequences as nothing
+//     too.
 //   - --compat restores Perl's measure and wrapping exactly.
 //   - -r/--random picks a random cow among all available ones.
 //   - moobox's own cows (package cows) are found after COWPATH's and listed
@@ -256,16 +257,22 @@ func (o *options) say(c *applet.Ctx, out *bufio.Writer) int {
 	}
 
 	env := &cowEnv{dot: dot, globals: o.globals()}
+	joined := map[string]string{} // a cow file may name an array often
 	env.arrays = func(name string) string {
+		if v, ok := joined[name]; ok {
+			return v
+		}
+		var v string
 		switch name {
 		case "message":
-			return strings.Join(lines, " ")
+			v = strings.Join(lines, " ")
 		case "ARGV":
-			return strings.Join(o.args, " ")
+			v = strings.Join(o.args, " ")
 		case "balloon_lines":
-			return strings.Join(o.balloonLines(lines), " ")
+			v = strings.Join(o.balloonLines(lines), " ")
 		}
-		return ""
+		joined[name] = v
+		return v
 	}
 	env.eyes = firstChars(o.value('e', "oo"), 2)
 	env.tongue = firstChars(o.value('T', "  "), 2)

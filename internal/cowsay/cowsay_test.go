@@ -430,6 +430,15 @@ func TestCowFileLimits(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q, want %q", tc.args, code, out, stderr, tc.stderr)
 		}
 	}
+	arr := filepath.Join(dir, "arr.cow")
+	if err := os.WriteFile(arr, []byte("$the_cow = \"@message\n@message\";\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg := strings.Repeat("moo\n", 9<<20/4)
+	if out, stderr, code := run("cowsay", []string{"-n", "-f", arr}, msg); code != 255 || out != "" ||
+		stderr != "cowsay: interpolation: string too large (more than 16 MiB) at "+arr+" line 2.\n" {
+		t.Errorf("@message twice over 9 MiB: exit %d, stdout %d bytes, stderr %q", code, len(out), stderr)
+	}
 	if out, stderr, code := run("cowsay", []string{"-f", fits, "hi"}, ""); code != 0 || !strings.HasSuffix(out, "\nfits\n") {
 		t.Errorf("a 1 MiB cow file: exit %d, stderr %q", code, stderr)
 	}
@@ -439,6 +448,7 @@ func TestCowFileLimits(t *testing.T) {
 		{"$a = 'ab';\n$a x= 9000000;", "x operator: result too large (more than 16 MiB) at big.cow line 2."},
 		{"$a = 'x' x 9000000;\n$b = $a . $a;", ". operator: result too large (more than 16 MiB) at big.cow line 2."},
 		{"$a = 'x' x 9000000;\n$a .= $a;", ". operator: result too large (more than 16 MiB) at big.cow line 2."},
+		{"$a = 'x' x 9000000;\n$b = \"$a\n${a}\";", "interpolation: string too large (more than 16 MiB) at big.cow line 3."},
 	} {
 		if _, err := runCow("big.cow", tc.src, env); err == nil || err.Error() != tc.err {
 			t.Errorf("%q: error %v, want %q", tc.src, err, tc.err)
