@@ -215,8 +215,9 @@ func (z *zsEnc) statPrices() {
 	}
 }
 
-// count adds literals and sequences to the statistics.
-func (z *zsEnc) count(lits []byte, seqs []zsSeq) {
+// count adds literals and sequences to the statistics; reps are the
+// repeat offsets before seqs, for their offset codes.
+func (z *zsEnc) count(lits []byte, seqs []zsSeq, reps [3]uint32) {
 	c := &z.cnt
 	for _, b := range lits {
 		c.lit[b]++
@@ -224,7 +225,9 @@ func (z *zsEnc) count(lits []byte, seqs []zsSeq) {
 	for _, s := range seqs {
 		c.ll[llCode(s.ll)]++
 		c.ml[mlCode(s.ml)]++
-		c.of[bits.Len32(s.off+3)-1]++
+		ov := zsOV(&reps, s.ll, s.off)
+		c.of[bits.Len32(ov)-1]++
+		reps = zsReps(reps, s.ll, ov, s.off)
 	}
 }
 
@@ -270,6 +273,7 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 	opt := z.opt
 	d := e.data
 	nextRefresh, nl, ns := zsRefresh, 0, 0
+	cntReps := reps
 	if !z.recording {
 		z.cnt = zsCounts{}
 	}
@@ -344,8 +348,9 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 				l := 3 + matchLenAt(d, p+3, p+3-int(off), limit-3)
 				op := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1]
 				if l >= z.bt.nice {
+					l = z.longer(p, int(off), l, cur, end)
 					z.grow(&top, cur+l)
-					if pr := op + z.mlPrice[l]; pr < opt[cur+l].price {
+					if pr := op + z.mlCost(l); pr < opt[cur+l].price {
 						o := &opt[cur+l]
 						o.price, o.prev, o.isLit, o.len, o.off = pr, int32(cur), false, uint16(l), off
 					}
@@ -373,9 +378,9 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 				tm.len = min(tm.len, limit)
 				if tm.len >= z.bt.nice {
 					off := tm.dist + 1
-					l := tm.len
+					l := z.longer(p, int(off), tm.len, cur, end)
 					z.grow(&top, cur+l)
-					if pr := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1] + z.mlPrice[l]; pr < opt[cur+l].price {
+					if pr := mb + z.ofP[bits.Len32(zsOV(&nd.reps, nd.litRun, off))-1] + z.mlCost(l); pr < opt[cur+l].price {
 						o := &opt[cur+l]
 						o.price, o.prev, o.isLit, o.len, o.off = pr, int32(cur), false, uint16(l), off
 					}
@@ -436,7 +441,8 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 		// Reprice from the statistics of the block so far: they fit
 		// the rest better than the sample's (0.3% smaller).
 		if !z.recording && pos-start >= nextRefresh {
-			z.count(z.lits[nl:], z.seqs[ns:])
+			z.count(z.lits[nl:], z.seqs[ns:], cntReps)
+			cntReps = reps
 			nl, ns = len(z.lits), len(z.seqs)
 			z.statPrices()
 			z.lenPrices()
@@ -445,6 +451,25 @@ func (z *zsEnc) parse(start, end int, reps [3]uint32) [3]uint32 {
 	}
 	z.lits = append(z.lits, e.data[litStart:end]...)
 	return reps
+}
+
+// longer extends a match of length l at p, found up to the match
+// finder's limit, as far as the data and the parse's node array allow:
+// zstd matches have no such limit, and a run cut every 273 bytes costs a
+// sequence each.
+func (z *zsEnc) longer(p, off, l, cur, end int) int {
+	if l < lzMatchMax {
+		return l
+	}
+	limit := min(end-p, len(z.opt)-1-cur)
+	return l + matchLenAt(z.bt.data, p+l, p+l-off, limit-l)
+}
+
+func (z *zsEnc) mlCost(l int) uint32 {
+	if l < len(z.mlPrice) {
+		return z.mlPrice[l]
+	}
+	return z.mlP[mlCode(uint32(l))]
 }
 
 // matchesAt returns the matches at p (block starting at start): found and
@@ -670,7 +695,7 @@ func writeNCount(dst []byte, norm []int16, log uint8) []byte {
 // base) at which lits and seqs cost less cut in zstd blocks, halving
 // depth times at most, by an order-0 entropy estimate with a rough price
 // for the tables.
-func (z *zsEnc) splits(lits []byte, seqs []zsSeq, base, depth int, cuts []int) []int {
+func (z *zsEnc) splits(lits []byte, seqs []zsSeq, reps [3]uint32, base, depth int, cuts []int) []int {
 	if depth == 0 || len(seqs) < 64 {
 		return cuts
 	}
@@ -686,11 +711,17 @@ func (z *zsEnc) splits(lits []byte, seqs []zsSeq, base, depth int, cuts []int) [
 	for _, b := range lits[nl:] {
 		h[1].lit[b]++
 	}
+	r, repsK := reps, reps
 	for i, s := range seqs {
+		if i == k {
+			repsK = r
+		}
 		c := &h[min(i/k, 1)]
 		c.ll[llCode(s.ll)]++
 		c.ml[mlCode(s.ml)]++
-		c.of[bits.Len32(s.off+3)-1]++
+		ov := zsOV(&r, s.ll, s.off)
+		c.of[bits.Len32(ov)-1]++
+		r = zsReps(r, s.ll, ov, s.off)
 	}
 	var w zsCounts
 	for i := range w.lit {
@@ -708,9 +739,9 @@ func (z *zsEnc) splits(lits []byte, seqs []zsSeq, base, depth int, cuts []int) [
 	if z.cost(&h[0])+z.cost(&h[1]) >= z.cost(&w) {
 		return cuts
 	}
-	cuts = z.splits(lits[:nl], seqs[:k], base, depth-1, cuts)
+	cuts = z.splits(lits[:nl], seqs[:k], reps, base, depth-1, cuts)
 	cuts = append(cuts, base+k)
-	return z.splits(lits[nl:], seqs[k:], base+k, depth-1, cuts)
+	return z.splits(lits[nl:], seqs[k:], repsK, base+k, depth-1, cuts)
 }
 
 // encodeSplit encodes z.lits and z.seqs as one zstd block per piece
@@ -1010,7 +1041,7 @@ func (z *zsEnc) frame(src []byte) []byte {
 		z.recording = true
 		z.cnt = zsCounts{}
 		z.parse(start, start+max(min(bl, zsSampleMin), bl/zsSampleDiv), reps)
-		z.count(z.lits, z.seqs)
+		z.count(z.lits, z.seqs, reps)
 		z.statPrices()
 		z.recording = false
 		z.lenPrices()
@@ -1021,7 +1052,7 @@ func (z *zsEnc) frame(src []byte) []byte {
 		}
 		// Zstd blocks with their own tables are smaller where the
 		// statistics change: fragment blocks pack many unlike files.
-		if cuts := z.splits(z.lits, z.seqs, 0, zsSplitDepth, z.cuts[:0]); len(cuts) > 0 {
+		if cuts := z.splits(z.lits, z.seqs, reps, 0, zsSplitDepth, z.cuts[:0]); len(cuts) > 0 {
 			z.cuts = cuts
 			if b, r, ok := z.encodeSplit(start, end, reps, last, cuts); ok {
 				out = append(out, b...)
