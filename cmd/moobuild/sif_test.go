@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,29 +41,52 @@ func sifEpoch(t *testing.T) int64 {
 	return 1700000000
 }
 
-// sifTools builds moobuild and the host's busybox into dir, the way a
-// user runs them ("from a built binary").
+var (
+	toolsOnce              sync.Once
+	toolsDir               string
+	toolsMoobuild, toolsBB string
+	toolsErr               error
+)
+
+// TestMain removes the tools sifTools built for the tests.
+func TestMain(m *testing.M) {
+	rc := m.Run()
+	if toolsDir != "" {
+		os.RemoveAll(toolsDir)
+	}
+	os.Exit(rc)
+}
+
+// sifTools builds moobuild and the host's busybox, once for all tests, the
+// way a user runs them ("from a built binary").
 func sifTools(t *testing.T) (moobuild, busybox string) {
 	t.Helper()
-	dir := t.TempDir()
-	moobuild = filepath.Join(dir, "moobuild")
-	out, err := exec.Command("go", "build", "-o", moobuild, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build moobuild: %v\n%s", err, out)
+	toolsOnce.Do(func() {
+		if toolsDir, toolsErr = os.MkdirTemp("", "moobuild-sif-tools-"); toolsErr != nil {
+			return
+		}
+		toolsMoobuild = filepath.Join(toolsDir, "moobuild")
+		if out, err := exec.Command("go", "build", "-o", toolsMoobuild, ".").CombinedOutput(); err != nil {
+			toolsErr = fmt.Errorf("go build moobuild: %v\n%s", err, out)
+			return
+		}
+		src, err := rootfs.FindSource(".")
+		if err != nil {
+			toolsErr = err
+			return
+		}
+		bb, err := rootfs.BuildBusybox(context.Background(), src, build.HostPlatform())
+		if err != nil {
+			toolsErr = err
+			return
+		}
+		toolsBB = filepath.Join(toolsDir, "busybox")
+		toolsErr = os.WriteFile(toolsBB, bb, 0o755)
+	})
+	if toolsErr != nil {
+		t.Fatal(toolsErr)
 	}
-	src, err := rootfs.FindSource(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb, err := rootfs.BuildBusybox(context.Background(), src, build.HostPlatform())
-	if err != nil {
-		t.Fatal(err)
-	}
-	busybox = filepath.Join(dir, "busybox")
-	if err := os.WriteFile(busybox, bb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return moobuild, busybox
+	return toolsMoobuild, toolsBB
 }
 
 func mooDefPath(t *testing.T) string {
