@@ -86,22 +86,30 @@ type state struct {
 	noprob  header
 	errMsg  bool
 	rng     *mrand.Rand
-	codeset int // 0 not looked at yet, 1 UTF-8, 2 ISO-8859-1
+	codeset int           // 0 not looked at yet, 1 UTF-8, 2 ISO-8859-1
+	pause   time.Duration // -w: how long to wait after the fortune
 }
 
 // Main runs fortune.
 func Main(c *applet.Ctx) int {
-	st := &state{
+	st := newState(c)
+	code := st.run()
+	st.stdout.Flush()
+	st.stderr.Flush()
+	if code == 0 && st.pause > 0 {
+		time.Sleep(st.pause)
+	}
+	return code
+}
+
+func newState(c *applet.Ctx) *state {
+	return &state{
 		c:      c,
 		fs:     vfs{dir: c.Dir},
 		stdout: bufio.NewWriter(c.Stdout),
 		stderr: bufio.NewWriter(c.Stderr),
 		slen:   160,
 	}
-	code := st.run()
-	st.stdout.Flush()
-	st.stderr.Flush()
-	return code
 }
 
 // perror prints what C's perror(s) would. fortune-mod calls it with errno
@@ -889,9 +897,10 @@ func (st *state) randomFortune() int {
 		return code
 	}
 	if st.wait {
+		// Main sleeps, once the fortune is out (fortune-mod sleeps
+		// before its buffered output reaches a pipe).
 		n, _ := st.fortLen(fp, a, b)
-		st.stdout.Flush()
-		time.Sleep(time.Duration(max(n/charsPerS, minWait)) * time.Second)
+		st.pause = time.Duration(max(n/charsPerS, minWait)) * time.Second
 	}
 	return 0
 }
