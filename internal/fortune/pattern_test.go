@@ -45,3 +45,26 @@ func TestPatternsMatchDebian(t *testing.T) {
 		}
 	}
 }
+
+// [.x.] and [=x=] inside brackets, which glibc reads whatever the syntax
+// bits, and their errors, with and without -i.
+func TestBracketSymbolsMatchDebian(t *testing.T) {
+	deb := debianTool(t, "fortune")
+	requireSysFortunes(t)
+	dir := fortuneFixture(t)
+	env := []string{"LANG=C", "PWD=" + dir}
+	pats := []string{"[[.a.]]", "[[=e=]]", "[[.space.]]", "[[.a.]-c]x", "[x[.-.]]", "[[.]", "[[=a]", "[[.a.]",
+		"[[==]]", "[[...]]", "[[.].]]", "[[=.=]]", "[b-[.c.]]", "[^[.a.]]", "[[.-.]a]", "[[=a=]-c]", "[a-[=c=]]",
+		"[[.a.", "[[.", "G[[.o.]][[=d=]]el", "[[:alpha:]]", "[[.:.]]"}
+	for _, p := range pats {
+		for _, args := range [][]string{{"-m", p}, {"-i", "-m", p}} {
+			args = append(args, filepath.Join(dir, "goedel"))
+			want := runTool(t, deb, "fortune", dir, env, args...)
+			got := runApplet(t, Main, dir, env, append([]string{"fortune"}, args...)...)
+			if got != want {
+				t.Errorf("fortune %q: moobox exit %d, Debian %d\nstdout %s\nstderr %s", args[:len(args)-1], got.code, want.code,
+					firstDiff(got.stdout, want.stdout), firstDiff(got.stderr, want.stderr))
+			}
+		}
+	}
+}

@@ -11,7 +11,8 @@ import (
 // GNU Emacs style (re_syntax_options 0) with ^ and $ anchoring at every
 // line: \( \) group, \| alternates, * + ? repeat (literal at the start of
 // a pattern, a group or a branch), { } | ( ) are plain characters, . does
-// not match a newline, [...] has no classes or escapes, and \w \W \s \S
+// not match a newline, [...] has no [:classes:] or escapes (but does
+// have [.x.] and [=x=]), and \w \W \s \S
 // \b \B \< \> \` \' are GNU operators. Matching is bytewise (fortune
 // compiles the pattern before setlocale). translatePattern rewrites such a
 // pattern as a Go regexp over text whose bytes are runes U+0000-U+00FF.
@@ -155,7 +156,9 @@ func joinBranches(f *reFrame) string {
 }
 
 // translateBracket converts a [...] list starting at p[0]; it returns the
-// Go class and how many pattern bytes it used.
+// Go class and how many pattern bytes it used. Besides bytes and ranges,
+// glibc reads [.x.] (a collating element) and [=x=] (an equivalence
+// class) whatever the syntax bits; in the C locale both name one byte.
 func translateBracket(p []byte) (string, int, error) {
 	i := 1
 	neg := false
@@ -169,22 +172,31 @@ func translateBracket(p []byte) (string, int, error) {
 		if i >= len(p) {
 			return "", 0, errors.New("unmatched [ or [^")
 		}
-		c := p[i]
-		if c == ']' && !first {
+		if p[i] == ']' && !first {
 			i++
 			break
 		}
 		first = false
-		if i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']' {
-			lo, hi := c, p[i+2]
+		lo, equiv, n, err := bracketElem(p, i)
+		if err != nil {
+			return "", 0, err
+		}
+		i += n
+		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
+			hi, equiv2, n, err := bracketElem(p, i+1)
+			if err != nil {
+				return "", 0, err
+			}
+			if equiv || equiv2 {
+				return "", 0, errors.New("invalid range end")
+			}
 			if lo <= hi {
 				items = append(items, byteLit(lo)+"-"+byteLit(hi))
 			}
-			i += 3
+			i += 1 + n
 			continue
 		}
-		items = append(items, byteLit(c))
-		i++
+		items = append(items, byteLit(lo))
 	}
 	if len(items) == 0 {
 		if neg {
@@ -197,6 +209,35 @@ func translateBracket(p []byte) (string, int, error) {
 		s += "^"
 	}
 	return s + strings.Join(items, "") + "]", i, nil
+}
+
+// bracketElem reads one element of a bracket list at p[i]: a byte, or
+// [.x.] or [=x=] (equiv says which), as glibc's parse_bracket_symbol does:
+// the name runs to the first ".]" or "=]" after its first byte, and must
+// be one byte long.
+func bracketElem(p []byte, i int) (c byte, equiv bool, n int, err error) {
+	if p[i] != '[' || i+1 >= len(p) || (p[i+1] != '.' && p[i+1] != '=') {
+		return p[i], false, 1, nil
+	}
+	delim := p[i+1]
+	var name []byte
+	j := i + 2
+	for {
+		if j+1 >= len(p) {
+			return 0, false, 0, errors.New("unmatched [ or [^")
+		}
+		ch := p[j]
+		j++
+		if ch == delim && p[j] == ']' {
+			j++
+			break
+		}
+		name = append(name, ch)
+	}
+	if len(name) != 1 {
+		return 0, false, 0, errors.New("invalid collation character")
+	}
+	return name[0], delim == '=', j - i, nil
 }
 
 // convPat is fortune's -i: every ASCII letter x becomes [xX] before the
