@@ -74,7 +74,29 @@ func buildMoo(t testing.TB, epoch int64, d *deffile.Def) *Image {
 	return buildMooComp(t, epoch, d, 0)
 }
 
+// built memoises buildMooComp: most tests check the same moo.sif, and
+// building its xz squashfs is the slow part of the suite. Callers copy
+// the bytes before changing them.
+var (
+	builtMu sync.Mutex
+	built   = map[string]*Image{}
+)
+
 func buildMooComp(t testing.TB, epoch int64, d *deffile.Def, c squashfs.Compression) *Image {
+	t.Helper()
+	key := fmt.Sprintf("%d\x00%d\x00%s", epoch, c, d.Raw)
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if img, ok := built[key]; ok {
+		return img
+	}
+	img := buildMooFresh(t, epoch, d, c)
+	built[key] = img
+	return img
+}
+
+// buildMooFresh builds moo.sif, sharing nothing with earlier builds.
+func buildMooFresh(t testing.TB, epoch int64, d *deffile.Def, c squashfs.Compression) *Image {
 	t.Helper()
 	mt := time.Unix(epoch, 0)
 	tree, err := rootfs.Moobox(mt, busybox(t), rootfs.Options{})
@@ -177,8 +199,8 @@ func TestBuildDate(t *testing.T) {
 
 func TestReproducible(t *testing.T) {
 	d := mooDef(t)
-	a := buildMoo(t, 1700000000, d)
-	b := buildMoo(t, 1700000000, d)
+	a := buildMooFresh(t, 1700000000, d, 0)
+	b := buildMooFresh(t, 1700000000, d, 0)
 	if !bytes.Equal(a.Bytes, b.Bytes) {
 		t.Fatal("two builds differ")
 	}
