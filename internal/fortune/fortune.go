@@ -19,6 +19,9 @@
 //     makes fortune say "fortune: FILE corrupted" and exit 1, where
 //     fortune-mod prints nothing or a piece of a fortune and exits 0.
 //     Only the offsets actually used are checked, so this costs nothing.
+//   - unstr works (Debian's 1.99.1 always stops with "data file
+//     corrupted"); as unstr.c would, it glues the delimiter to a last
+//     line that has no newline.
 package fortune
 
 import (

@@ -265,6 +265,13 @@ func TestUnstr(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "out")); string(b) != "a\n#\nb\n#\nc\n#\n" {
 		t.Errorf("unstr out = %q", b)
 	}
+	// A last line without a newline gets the delimiter glued on, as
+	// unstr.c's loop writes it.
+	writeFile(t, filepath.Join(dir, "g"), []byte("b\n%\na"))
+	runApplet(t, StrfileMain, dir, nil, "strfile", "-so", "g")
+	if r := runApplet(t, UnstrMain, dir, nil, "unstr", "g"); r.code != 0 || r.stdout != "a%\nb\n%\n" {
+		t.Errorf("unstr g: %+v", r)
+	}
 	// A file-order index: nothing to do.
 	runApplet(t, StrfileMain, dir, nil, "strfile", "-s", "f")
 	r = runApplet(t, UnstrMain, dir, nil, "unstr", "f")

@@ -17,7 +17,10 @@ const unstrLineMax = 8191
 //
 // Debian's unstr 1.99.1 always stops with "data file corrupted" (it
 // compares fread's item count with a byte count); moobox does what the
-// program documents instead, with the same arguments and messages.
+// program documents instead, with the same arguments and messages. Like
+// unstr.c's loop, it writes the delimiter line right after a string's
+// last line, so a last line without a newline gets the delimiter glued
+// to it ("a%\n"): a file ending without a newline comes back that way.
 func UnstrMain(c *applet.Ctx) int {
 	usage := "Usage:\n\tunstr [-c C] datafile[.ext] [outputfile]\n"
 	opts, args, ok := getopt(c.Args[0], c.Args[1:], "c:", c.Stderr)
