@@ -364,6 +364,23 @@ func TestPrivateDir(t *testing.T) {
 	}
 }
 
+// FuzzCheckBusybox: any bytes give an answer, never a panic, and only
+// well-formed moobox busybox builds are accepted.
+func FuzzCheckBusybox(f *testing.F) {
+	f.Add([]byte("#!/bin/sh\n"))
+	f.Add([]byte("\x7fELF\x02\x01\x01\x00"))
+	if b, err := os.ReadFile("/bin/true"); err == nil {
+		f.Add(b[:min(len(b), 4096)])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if CheckBusybox(data) == nil {
+			if _, err := ELFPlatform(data); err != nil {
+				t.Fatalf("accepted, but ELFPlatform: %v", err)
+			}
+		}
+	})
+}
+
 func FuzzAdd(f *testing.F) {
 	f.Add("usr/bin/sh", uint32(0o755), "x")
 	f.Add("../etc", uint32(fs.ModeDir|0o777), "")
