@@ -148,16 +148,21 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // epochWarning explains a creation time of 0 that nobody asked for: no
-// SOURCE_DATE_EPOCH and no commit time from a checkout.
+// SOURCE_DATE_EPOCH and no git checkout to take a commit time from.
+// (rootfs.SourceDate itself warns about a checkout whose HEAD git cannot
+// read.)
 func epochWarning(src string, mtime time.Time) string {
 	if mtime.Unix() != 0 || os.Getenv("SOURCE_DATE_EPOCH") != "" {
 		return ""
 	}
 	where := "no moobox checkout here"
 	if src != "" {
-		where = "no git commit time in " + src
+		if _, err := os.Lstat(filepath.Join(src, ".git")); err == nil {
+			return ""
+		}
+		where = "no .git in " + src
 	}
-	return "SOURCE_DATE_EPOCH is not set and there is " + where + ": the image is dated 1970-01-01 (set SOURCE_DATE_EPOCH=$(date +%s) or build inside a checkout)"
+	return "SOURCE_DATE_EPOCH is not set and there is " + where + ": the image is dated 1970-01-01 (set SOURCE_DATE_EPOCH=$(date +%s) or build in a git checkout)"
 }
 
 // buildSIF assembles the SIF: the same root filesystem, labels and SBOM as

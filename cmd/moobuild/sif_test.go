@@ -393,15 +393,29 @@ func TestSIFEpochWarning(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
+	// A source tree that is not a git checkout (an unpacked tarball).
+	tarball := filepath.Join(dir, "tarball")
+	if err := os.Mkdir(tarball, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tarball, "go.mod"), []byte("module github.com/moobox/moobox\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		env  []string
+		src  string
 		want string
 	}{
-		{env, "moobuild: warning: SOURCE_DATE_EPOCH is not set and there is no moobox checkout here: the image is dated 1970-01-01"},
-		{append(env, "SOURCE_DATE_EPOCH=0"), ""},
-		{append(env, "SOURCE_DATE_EPOCH=1700000000"), ""},
+		{env, "", "moobuild: warning: SOURCE_DATE_EPOCH is not set and there is no moobox checkout here: the image is dated 1970-01-01"},
+		{env, tarball, "moobuild: warning: SOURCE_DATE_EPOCH is not set and there is no .git in " + tarball + ": the image is dated 1970-01-01"},
+		{append(env, "SOURCE_DATE_EPOCH=0"), "", ""},
+		{append(env, "SOURCE_DATE_EPOCH=1700000000"), "", ""},
 	} {
-		cmd := exec.Command(moobuild, "-q", "--busybox", busybox, "min.sif", "min.def")
+		args := []string{"-q", "--busybox", busybox, "min.sif", "min.def"}
+		if c.src != "" {
+			args = append([]string{"--src", c.src}, args...)
+		}
+		cmd := exec.Command(moobuild, args...)
 		cmd.Dir, cmd.Env = dir, c.env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
