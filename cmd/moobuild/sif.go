@@ -176,8 +176,8 @@ func buildSIF(bb []byte, plat rootfs.Platform, def *deffile.Def, mtime time.Time
 	if err != nil {
 		return nil, err
 	}
-	if err := build.AddDefFiles(t, def); err != nil {
-		return nil, named(def, err)
+	if err := build.AddDefFilesFrom(t, def, def.Name); err != nil {
+		return nil, err
 	}
 	doc, err := sbom.Generate(sbom.Input{
 		Name: "moobox", Version: version.Version, Source: oci.Source, Revision: rev,
@@ -187,17 +187,6 @@ func buildSIF(bb []byte, plat rootfs.Platform, def *deffile.Def, mtime time.Time
 		return nil, err
 	}
 	return sif.Build(t, def, sif.Options{Platform: plat, Created: mtime, Labels: cfg.Labels, SBOM: doc, Compression: c})
-}
-
-// named puts the definition file's name into a *deffile.Error that lacks
-// it, so the message reads "moo.def:3: ..." (image/build's %files copy
-// knows only the line).
-func named(d *deffile.Def, err error) error {
-	var e *deffile.Error
-	if errors.As(err, &e) && e.File == "" {
-		e.File = d.Name
-	}
-	return err
 }
 
 // runTest runs /.singularity.d/test of the built image the way "apptainer
