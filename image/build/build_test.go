@@ -354,6 +354,7 @@ func TestErrors(t *testing.T) {
 	bb := filepath.Join(d, "script")
 	os.WriteFile(bb, []byte("#!/bin/sh\n"), 0o755)
 	// A cgo build of moobox's busybox: the image has no dynamic loader.
+	testutil.RequireTool(t, "gcc", "gcc")
 	dyn := filepath.Join(tmpRoot, "busybox-cgo")
 	cmd := exec.Command("go", "build", "-ldflags=-linkmode=external", "-o", dyn, "./cmd/busybox")
 	cmd.Dir, cmd.Env = srcRoot, append(os.Environ(), "CGO_ENABLED=1")
