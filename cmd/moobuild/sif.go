@@ -121,6 +121,11 @@ func sifBuildMain(args []string, stdout, stderr io.Writer) int {
 	if *quiet {
 		log = io.Discard
 	}
+	// An output that cannot be written is said at once, not after
+	// compiling busybox.
+	if err := oci.CheckFile(out); err != nil {
+		return fail(err)
+	}
 	ctx := context.Background()
 	bbs, err := build.Busyboxes(ctx, src, *bbPath, []rootfs.Platform{plat}, log)
 	if err != nil {
