@@ -1,6 +1,6 @@
 // Command sidebyside times commands against each other in one run,
-// interleaving their runs so machine noise hits them alike, and prints the
-// median and p90 wall time of each and its ratio to the first.
+// alternating blocks of their runs so machine noise hits them alike, and
+// prints the median and p90 wall time of each and its ratio to the first.
 //
 //	go run ./bench/sidebyside [-n RUNS] [-in FILE] NAME=COMMAND...
 //
@@ -28,6 +28,7 @@ func main() {
 	in := flag.String("in", "", "file fed to each command's stdin")
 	direct := flag.Bool("direct", false, "exec commands without a shell")
 	warm := flag.Int("warmup", 3, "untimed runs per command first")
+	block := flag.Int("block", 10, "consecutive runs of one command before the next command's")
 	flag.Parse()
 	var cmds []*cmd
 	for _, a := range flag.Args() {
@@ -42,15 +43,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: sidebyside [-n RUNS] [-in FILE] [-direct] NAME=COMMAND...")
 		os.Exit(2)
 	}
-	for i := 0; i < *warm+*n; i++ {
+	run := func(c *cmd, keep bool) {
+		d, err := once(c.line, *in, *direct)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sidebyside: %s: %v\n", c.name, err)
+			os.Exit(1)
+		}
+		if keep {
+			c.times = append(c.times, d)
+		}
+	}
+	for i := 0; i < *warm; i++ {
 		for _, c := range cmds {
-			d, err := once(c.line, *in, *direct)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "sidebyside: %s: %v\n", c.name, err)
-				os.Exit(1)
-			}
-			if i >= *warm {
-				c.times = append(c.times, d)
+			run(c, false)
+		}
+	}
+	// Blocks of consecutive runs of one command, as hyperfine runs all of
+	// one command's runs in a row: a 2 ms command timed right after a
+	// 40 ms Ruby start-up pays for the caches Ruby evicted, which is not
+	// its own start-up. The blocks alternate, so drift in the machine's
+	// load still hits every command alike.
+	for done := 0; done < *n; done += *block {
+		for _, c := range cmds {
+			for j := 0; j < *block && done+j < *n; j++ {
+				run(c, true)
 			}
 		}
 	}
