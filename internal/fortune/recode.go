@@ -17,7 +17,9 @@ import (
 //   - UTF-8..UTF-8 copies every byte, invalid ones included;
 //   - UTF-8..ISO-8859-1 turns U+0080..U+00FF into single bytes, a few
 //     hundred other characters into ASCII look-alikes (latin1Translit),
-//     drops ill-formed sequences (stray, truncated or overlong bytes),
+//     drops ill-formed sequences (stray, truncated or overlong bytes; a
+//     sequence cut off by the end of the line takes the rest with it,
+//     newline included),
 //     and on any other character (Cyrillic, CJK, emoji, surrogates,
 //     U+FFFE) also drops what follows it: whole well-formed characters up
 //     to six bytes from the start of that character, stopping early at an
@@ -64,7 +66,8 @@ func recodeLatin1(s []byte) []byte {
 // recodeSeq decodes the sequence at s[i] as librecode's UTF-8 reader
 // does: leads up to 0xFD start sequences of up to six bytes. It returns
 // the value and the length, or minus the number of bytes of an ill-formed
-// sequence (a bad lead, a truncated sequence, an overlong form).
+// sequence (a bad lead, a sequence broken by a non-continuation byte, an
+// overlong form, or one cut off by the end of s, which takes the rest).
 func recodeSeq(s []byte, i int) (rune, int) {
 	c := s[i]
 	if c < 0x80 {
@@ -87,8 +90,13 @@ func recodeSeq(s []byte, i int) (rune, int) {
 	default:
 		return 0, -1
 	}
+	if i+n > len(s) {
+		// librecode wants the whole sequence before it looks at the
+		// bytes: one cut off by the end loses everything to the end.
+		return 0, -(len(s) - i)
+	}
 	k := 1
-	for k < n && i+k < len(s) && s[i+k]&0xc0 == 0x80 {
+	for k < n && s[i+k]&0xc0 == 0x80 {
 		k++
 	}
 	if k < n {
@@ -98,8 +106,8 @@ func recodeSeq(s []byte, i int) (rune, int) {
 	for j := 1; j < n; j++ {
 		v = v<<6 | uint32(s[i+j]&0x3f)
 	}
-	if v < 0x80 || (n == 3 && v < 0x800) {
-		return 0, -n // overlong (longer overlong forms are unconvertible)
+	if v < [...]uint32{2: 0x80, 0x800, 0x10000, 0x200000, 0x4000000}[n] {
+		return 0, -n // overlong: dropped alone
 	}
 	return rune(v), n
 }

@@ -20,6 +20,8 @@ var recodePool = []string{
 	"\xe9", "\x80", "\xe2\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",
 	"\xf8\x88\x80\x80\x80", "\xfc\x84\x80\x80\x80\x80", "\xf5\x80\x80\x80",
 	"\xed\xa0\x80", "\xef\xbf\xbe", "\xc2\x85", "\xfe", "\xff", "\U0010ffff",
+	"\xf0\x8f\xbf\xbf", "\xf8\x80\x80\xa0\x80", "\xf0\x80\x82\x80", "\xfc\x80\x80\x80\x82\x80",
+	"\xf9", "\xf0",
 }
 
 // recodeFixture writes, each with its .dat and a .u8 twin: "bmp", one
@@ -58,7 +60,23 @@ func recodeFixture(t *testing.T) string {
 	}
 	mk("mix", bytes.ReplaceAll(b.Bytes(), []byte("\n\n"), []byte("\n.\n")))
 	mk("one", []byte("“Quote” — em dash… €5\nКириллица: ab\xd0\x90cd\nstray \xe9 byte, café\nl4 А xxxx end\n%\n"))
+	// Sequences cut off by the end of a line (printed a line at a time)
+	// or of a fortune (-m), and overlong forms of every length: all in
+	// "cut" for -m, one to a file "cutN" for plain printing.
+	var all []byte
+	for i, f := range recodeCutCases {
+		f += "\n%\n"
+		all = append(all, f...)
+		mk(fmt.Sprintf("cut%d", i), []byte(f))
+	}
+	mk("cut", all)
 	return dir
+}
+
+var recodeCutCases = []string{
+	"caf\xe9\nnext line", "X\xf9>Z", "X\xf0a", "X\xf0\x9f\x98\nY", "X\xfc\x80\x80\x80\x80", "X\xc3",
+	"X<\xf0\x8f\xbf\xbfab>Z", "X<\xf0\x80\x82\x80ab>Z", "X<\xf8\x80\x80\xa0\x80ab>Z", "X<\xfc\x80\x80\x80\x82\x80ab>Z",
+	"X<\xf8\x88\x80\x80\x80ab>Z", "X<\xd0\x90ab\xf0\x8f\xbf\xbfcd>Z",
 }
 
 // Under a UTF-8 locale fortune prints .u8 files unchanged; under C (and
@@ -69,7 +87,10 @@ func TestRecodeMatchesDebian(t *testing.T) {
 	deb := debianTool(t, "fortune")
 	dir := recodeFixture(t)
 	locs := []string{"LANG=C.UTF-8", "LANG=C", "LANG=en_US.UTF-8", "LANG=C.UTF-8 LC_MESSAGES=xx_XX.UTF-8", "LC_ALL=C.UTF-8 LANG=xx", "LANG=C.utf8", "LANG=c.utf8", "LANG=C LC_CTYPE=C.UTF-8"}
-	cases := [][]string{{"-m", "X", "./bmp"}, {"-m", "X", "./mix"}, {"./one"}, {"-c", "./one"}, {"-m", "“", "./mix"}, {"-i", "-m", "ж", "./mix"}, {"-u", "./one"}}
+	cases := [][]string{{"-m", "X", "./bmp"}, {"-m", "X", "./mix"}, {"-m", "", "./cut"}, {"./one"}, {"-c", "./one"}, {"-m", "“", "./mix"}, {"-i", "-m", "ж", "./mix"}, {"-u", "./one"}}
+	for i := range recodeCutCases {
+		cases = append(cases, []string{fmt.Sprintf("./cut%d", i)})
+	}
 	for _, loc := range locs {
 		env := append(strings.Fields(loc), "PWD="+dir)
 		for _, args := range cases {
@@ -119,6 +140,13 @@ func TestRecodeLatin1(t *testing.T) {
 		{"\xe2\x80\xe2\x80\x9c", "\""},
 		{"\xc3\xc3\xa9", "\xe9"},
 		{"\xf0\x9f\x98\x80ab\n", "\n"},
+		{"X<\xf0\x8f\xbf\xbfab>Z", "X<ab>Z"}, // overlong forms go alone
+		{"X<\xf0\x80\x82\x80ab>Z", "X<ab>Z"},
+		{"X<\xf8\x80\x80\xa0\x80ab>Z", "X<ab>Z"},
+		{"X<\xfc\x80\x80\x80\x82\x80ab>Z", "X<ab>Z"},
+		{"caf\xe9\n", "caf"}, // cut off by the end: the rest goes
+		{"X\xf9>Z\n", "X"},
+		{"X\xf0\x9f\x98", "X"},
 	} {
 		if got := string(recodeLatin1([]byte(c.in))); got != c.want {
 			t.Errorf("recodeLatin1(%q) = %q, want %q", c.in, got, c.want)
