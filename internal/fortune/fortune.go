@@ -971,7 +971,7 @@ func (st *state) recode(fp *fileDesc, s []byte) []byte {
 	}
 	if st.codeset == 0 {
 		st.codeset = 2
-		if localeCodesetUTF8(st.c.Getenv) {
+		if localeCodesetUTF8(st.c.Getenv, st.c.Dir) {
 			st.codeset = 1
 		}
 	}

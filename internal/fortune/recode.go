@@ -130,8 +130,9 @@ func latin1Translit(r rune) (string, bool) {
 // UTF-8 codeset. glibc fails the whole call, leaving the C locale, when
 // any category names a locale that is not installed; fortune then
 // recodes to ISO-8859-1. Locales whose codeset is neither UTF-8 nor ASCII
-// are treated as ISO-8859-1 too.
-func localeCodesetUTF8(getenv func(string) string) bool {
+// are treated as ISO-8859-1 too. Relative LOCPATH entries are taken from
+// dir, the applet's working directory.
+func localeCodesetUTF8(getenv func(string) string, dir string) bool {
 	names := map[string]bool{}
 	ctype := ""
 	if v := getenv("LC_ALL"); v != "" {
@@ -153,7 +154,7 @@ func localeCodesetUTF8(getenv func(string) string) bool {
 	}
 	utf := false
 	for n := range names {
-		found, isUTF := findLocale(n, getenv("LOCPATH"))
+		found, isUTF := findLocale(n, getenv("LOCPATH"), dir)
 		if !found {
 			return false
 		}
@@ -192,8 +193,9 @@ func normCodeset(cs string) string {
 // C and POSIX, the locale archive (name, then with its codeset
 // normalised), then directories in LOCPATH or /usr/lib/locale, dropping
 // the modifier, codeset and territory in turn. It reports whether the
-// locale exists and whether the variant found is a UTF-8 one.
-func findLocale(name, locpath string) (bool, bool) {
+// locale exists and whether the variant found is a UTF-8 one. Relative
+// LOCPATH entries are resolved against cwd.
+func findLocale(name, locpath, cwd string) (bool, bool) {
 	if name == "C" || name == "POSIX" {
 		return true, false
 	}
@@ -222,7 +224,18 @@ func findLocale(name, locpath string) (bool, bool) {
 	}
 	dirs := []string{"/usr/lib/locale"}
 	if locpath != "" {
-		dirs = strings.Split(locpath, ":")
+		dirs = nil
+		for _, d := range strings.Split(locpath, ":") {
+			if d != "" && d[0] != '/' && cwd != "" {
+				d = cwd + "/" + d
+			}
+			dirs = append(dirs, d)
+		}
+		// glibc 2.35+ also looks for language C (C.UTF-8 and its
+		// variants) in the default directory, whatever LOCPATH says.
+		if lang == "C" {
+			dirs = append(dirs, "/usr/lib/locale")
+		}
 	} else {
 		// The archive holds names with normalised codesets.
 		for _, n := range []string{name, build(terr, ncs, mod)} {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moobox/moobox/internal/testutil"
 )
 
 // recodePool are the pieces the random recoding cases are made of: ASCII,
@@ -106,26 +108,36 @@ func TestRecodeMatchesDebian(t *testing.T) {
 
 // A locale found through LOCPATH is honoured as glibc does (a copy of
 // C.utf8 under other names), and a name glibc cannot find leaves C.
+// Language C (C.UTF-8 and its variants) is also looked for in
+// /usr/lib/locale whatever LOCPATH says. A relative LOCPATH is taken
+// from the applet's directory, not the process's.
 func TestRecodeLocpath(t *testing.T) {
 	deb := debianTool(t, "fortune")
 	dir := recodeFixture(t)
-	loc := t.TempDir()
 	if _, err := os.Stat("/usr/lib/locale/C.utf8/LC_CTYPE"); err != nil {
-		t.Skip("no /usr/lib/locale/C.utf8 to copy")
+		testutil.Missing(t, "no /usr/lib/locale/C.utf8 to copy (Debian package libc-bin)")
 	}
+	loc := filepath.Join(dir, "loc")
 	// (A locale without a codeset in its name is taken to be ISO-8859-1,
 	// as real ones are, so no such copy of C.utf8 here.)
 	for _, n := range []string{"xx_YY.utf8", "zz.UTF-8"} {
+		if err := os.MkdirAll(loc, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if out, err := exec.Command("cp", "-a", "/usr/lib/locale/C.utf8", filepath.Join(loc, n)).CombinedOutput(); err != nil {
 			t.Fatalf("cp: %v %s", err, out)
 		}
 	}
-	for _, lang := range []string{"xx_YY.UTF-8", "xx_YY.utf8", "xx_YY.UTF-8@mod", "xx_YY", "xx.UTF-8", "zz.UTF-8", "zz_AA.UTF-8", "zz.utf8", "qq_QQ.UTF-8"} {
-		env := []string{"LOCPATH=" + loc, "LANG=" + lang, "PWD=" + dir}
-		want := runTool(t, deb, "fortune", dir, env, "./one")
-		got := runApplet(t, Main, dir, env, "fortune", "./one")
-		if got != want {
-			t.Errorf("LANG=%s: differs\n%s", lang, firstDiff(got.stdout, want.stdout))
+	langs := []string{"xx_YY.UTF-8", "xx_YY.utf8", "xx_YY.UTF-8@mod", "xx_YY", "xx.UTF-8", "zz.UTF-8", "zz_AA.UTF-8", "zz.utf8", "qq_QQ.UTF-8",
+		"C.UTF-8", "C.utf8", "C_XX.utf8", "C_XX.UTF-8", "C.utf8@x", "C.UTF8", "C_XX", "c.utf8", "POSIX.UTF-8"}
+	for _, lp := range []string{loc, "loc", "./loc:/nonexistent", "/nonexistent", "nonexistent"} {
+		for _, lang := range langs {
+			env := []string{"LOCPATH=" + lp, "LANG=" + lang, "PWD=" + dir}
+			want := runTool(t, deb, "fortune", dir, env, "./one")
+			got := runApplet(t, Main, dir, env, "fortune", "./one")
+			if got != want {
+				t.Errorf("LOCPATH=%s LANG=%s: differs\n%s", lp, lang, firstDiff(got.stdout, want.stdout))
+			}
 		}
 	}
 }
