@@ -50,7 +50,7 @@ if [ -z "$src" ]; then
 	cp -a "$goroot/src/net" "$goroot/src/crypto" "$goroot/src/go" "$tmp/src/"
 	src=$tmp/src
 fi
-compare "go-src" "$src"
+compare "${SRC:+src}${SRC:-go-src}" "$src"
 
 if [ "${ROOTFS:-1}" != 0 ]; then
 	make -s bin/busybox

@@ -153,6 +153,25 @@ func TestMksquashfsOutputInSource(t *testing.T) {
 	if ref != ours {
 		t.Errorf("listings differ:\nmksquashfs:\n%s\nmoobuild:\n%s", ref, ours)
 	}
+	// An OUT that is a symlink into SRC is replaced, not written through:
+	// the file it points at is not the output and stays in the image.
+	src := mkSrc(t)
+	if err := os.WriteFile(filepath.Join(src, "important"), []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(filepath.Dir(src), "out.sqfs")
+	if err := os.Symlink(filepath.Join(src, "important"), out); err != nil {
+		t.Fatal(err)
+	}
+	if rc := mksquashfsCmd([]string{src, out, "-noappend", "-all-root"}); rc != 0 {
+		t.Fatalf("exit %d", rc)
+	}
+	if l := listing(t, out); !strings.Contains(l, "squashfs-root/important") {
+		t.Errorf("the symlinked output's target was left out:\n%s", l)
+	}
+	if b, _ := os.ReadFile(filepath.Join(src, "important")); string(b) != "precious" {
+		t.Errorf("the symlink's target was overwritten: %q", b)
+	}
 }
 
 // TestMksquashfsNonDirSource: a SRC that is a symlink to a directory, or a

@@ -46,7 +46,9 @@ func FromDir(root string, o DirOptions) (*Tree, error) {
 	seen := map[devIno]string{}
 	var skip *devIno
 	if o.Skip != "" {
-		if fi, err := os.Stat(o.Skip); err == nil && fi.Mode().IsRegular() {
+		// Lstat: an output that is a symlink is replaced, not written
+		// through, so the file it points at stays in the tree.
+		if fi, err := os.Lstat(o.Skip); err == nil && fi.Mode().IsRegular() {
 			st := statOf(fi)
 			skip = &devIno{st.dev, st.ino}
 		}
