@@ -1044,3 +1044,74 @@ func TestRegistry(t *testing.T) {
 		command(t, env, podman, "rmi", "-f", ref)
 	})
 }
+
+// TestPushCredentials: a push to a registry that wants a login uses the
+// credentials of ~/.docker/config.json, as docker and skopeo do, and
+// without them fails clearly. The registry sits behind a proxy asking for
+// HTTP basic authentication, as registries behind nginx do.
+func TestPushCredentials(t *testing.T) {
+	upstream := "http://" + registry(t)
+	proxy := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "moo" || p != "s3cret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="moobox test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		req.Header.Del("Authorization")
+		req.ContentLength = r.ContentLength
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go proxy.Serve(l)
+	t.Cleanup(func() { proxy.Close() })
+	addr := l.Addr().String()
+
+	withCreds := mkdir(t, "push-home")
+	if err := os.MkdirAll(withCreds+"/.docker", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`{"auths":{%q:{"auth":"bW9vOnMzY3JldA=="}}}`, addr) // moo:s3cret
+	if err := os.WriteFile(withCreds+"/.docker/config.json", []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noCreds := mkdir(t, "push-home-empty")
+	bb := busybox(t, host)
+	def := filepath.Join(srcRoot, "image", "moo.def")
+	ref := addr + "/moobox/private:1"
+
+	_, errOut, err := run{env: []string{"HOME=" + noCreds}}.exec("-q", "--busybox", bb, "--def", def, "docker://"+ref)
+	if err == nil || !strings.Contains(errOut, "401 Unauthorized") {
+		t.Errorf("push without credentials: err %v, stderr %q; want a 401 Unauthorized error", err, errOut)
+	}
+	digest := run{env: []string{"HOME=" + withCreds}}.moo(t, "-q", "--busybox", bb, "--def", def, "docker://"+ref)
+	// The image is in the registry behind the proxy, under that digest.
+	req, _ := http.NewRequest(http.MethodHead, upstream+"/v2/moobox/private/manifests/"+digest, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("manifest %s after the push: HTTP %d", digest, resp.StatusCode)
+	}
+}
