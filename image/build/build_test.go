@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/moobox/moobox/image/rootfs"
 	"github.com/moobox/moobox/internal/testutil"
 )
@@ -1113,5 +1115,36 @@ func TestPushCredentials(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("manifest %s after the push: HTTP %d", digest, resp.StatusCode)
+	}
+}
+
+// TestPushProgress: on a terminal a push shows its progress on stderr; in
+// a pipe (every other test) it prints nothing but the digest.
+func TestPushProgress(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	ref := registry(t) + "/moobox/progress:1"
+	cmd := exec.Command(moobuild, "oci", "--busybox", busybox(t, host), "--def", filepath.Join(srcRoot, "image", "moo.def"), "docker://"+ref)
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+epoch)
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var seen bytes.Buffer
+	io.Copy(&seen, ptmx) // until the child closes its end (EIO)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("push: %v\n%s", err, seen.String())
+	}
+	want := "pushing " + ref + ": 100%"
+	if !strings.Contains(seen.String(), "\rpushing "+ref+": ") || !strings.Contains(seen.String(), want) {
+		t.Errorf("terminal output %q lacks the progress %q", seen.String(), want)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(stdout.String()), "sha256:") {
+		t.Errorf("stdout %q, want the digest", stdout.String())
 	}
 }
