@@ -299,3 +299,57 @@ func TestNoInputLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestAnimateLongPieces: with -a, a line whose 4096-byte chunks all end
+// inside a character, or an escape sequence that runs over many chunks
+// and then ends, is held whole as Ruby holds it (not cut at 64 KiB).
+func TestAnimateLongPieces(t *testing.T) {
+	tool := testutil.RequireTool(t, "lolcat", "lolcat")
+	b64 := strings.Repeat("QUJDRA==", 15000)
+	for name, in := range map[string]string{
+		// 'a' then 4-byte characters: every chunk end splits one.
+		"emoji": "a" + strings.Repeat("😀", 40000) + "\nok\n",
+		"osc":   "img \x1b]1337;File=:" + b64 + "\a after\nnext\n",
+		"csi":   "x\x1b[" + strings.Repeat("1", 140000) + "m y\nz\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"-f", "-a", "-d", "1", "-s", "1000000000", "-S", "3"}
+			want, _, _ := ruby(t, tool, "", []byte(in), nil, args...)
+			got, _, st := run(t, "", []byte(in), nil, args...)
+			if !bytes.Equal(got, want) || st != 0 {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("status %d, first difference at byte %d of %d/%d:\n got %q\nwant %q", st, i, len(got), len(want),
+					got[max(0, i-40):min(len(got), i+60)], want[max(0, i-40):min(len(want), i+60)])
+			}
+		})
+	}
+}
+
+// TestAnimateForcedCut: past animMax -a cuts a piece Ruby would hold, but
+// never inside a character, and the rest of a cut escape sequence stays
+// escape bytes instead of being painted as text.
+func TestAnimateForcedCut(t *testing.T) {
+	args := []string{"-f", "-a", "-d", "1", "-s", "1000000000", "-S", "3"}
+	in := "a" + strings.Repeat("😀", (animMax*5/2)/4) + "\n"
+	got, _, _ := run(t, "", []byte(in), nil, args...)
+	if !utf8.Valid(got) {
+		t.Errorf("emoji line: invalid UTF-8 in the output")
+	}
+	plain := regexp.MustCompile("\x1b(?:\\[[0-9;?]*[a-zA-Z]|[78])").ReplaceAll(got, nil)
+	if string(plain) != in {
+		t.Errorf("emoji line: text changed (%d bytes, want %d)", len(plain), len(in))
+	}
+	body := strings.Repeat("QUJD", animMax*3/8)
+	in = "\x1b]1337;File=:" + body + "\az\n"
+	got, _, _ = run(t, "", []byte(in), nil, args...)
+	if m := regexp.MustCompile("m[QUJD]\x1b\\[39m").FindAll(got, 3); len(m) > 0 {
+		t.Errorf("OSC body painted as text: %q", m)
+	}
+	if !bytes.Contains(got, []byte("mz\x1b[39m")) {
+		t.Errorf("the text after the OSC is not painted")
+	}
+}

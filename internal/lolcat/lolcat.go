@@ -21,9 +21,16 @@
 //     from there to the end if it never does (invalid UTF-8 anywhere, a line
 //     ending inside an escape sequence, input ending with one); moobox
 //     paints such bytes (an invalid byte is a unit of its own, an
-//     unterminated escape sequence ends at the end of its line); with -a,
-//     where each piece of a line is held to be repainted, such a line is
-//     cut into 64 KiB pieces so memory stays constant;
+//     unterminated escape sequence ends at the end of its line);
+//   - with -a each piece of a line is held to be repainted. Where Ruby
+//     holds more than one 4096-byte chunk (every chunk ends inside a
+//     character, or inside an escape sequence that ends later) moobox
+//     holds the piece too, and paints it as Ruby does, up to 1 MiB; past
+//     that (past 64 KiB once the file has shown invalid UTF-8, which Ruby
+//     never prints) it cuts the piece so memory stays bounded. The cut
+//     never splits a character: a character or escape sequence it
+//     interrupts is completed at the start of the next piece (an escape
+//     sequence cut so gets the animation's cursor codes inside it);
 //   - Ruby decodes input in the locale's encoding; moobox always uses
 //     UTF-8 (Ruby in a C locale drops every non-ASCII byte);
 //   - an unreadable file is reported on stderr (Ruby prints to stdout) and

@@ -112,6 +112,19 @@ type painter struct {
 	speed    float64
 	line     []byte
 	sleep    func(time.Duration)
+	cut      bool    // the piece being closed is a forced cut (see boundary)
+	carry    parseSt // parser state a forced cut left for the next piece
+}
+
+// parseSt is the escape/character parser state at a piece boundary: a
+// forced -a cut hands it to the next piece, so a character or an escape
+// sequence split by the cut is completed there instead of being painted
+// as broken text.
+type parseSt struct {
+	st   uint8
+	need int
+	cp   [4]byte
+	cpn  int
 }
 
 func newPainter(w io.Writer, freq, spread float64, truecolor, invert bool) *painter {
@@ -787,12 +800,16 @@ func (p *painter) slow(s []byte, k int) int {
 // endUnits ends the piece's units: leftovers, trailing escapes, and the
 // empty unit every line ends with.
 func (p *painter) endUnits() {
+	if p.cut {
+		// A forced -a cut: the parser state goes on in the next piece.
+		p.cpn = 0
+	}
 	for j := 0; j < p.cpn; j++ {
 		p.bad = true
 		p.char(p.cp[j : j+1])
 	}
 	p.cpn = 0
-	if p.st == stEsc {
+	if p.st == stEsc && !p.cut {
 		// A lone ESC at the end of a line is a character.
 		p.char([]byte{0x1b})
 	}
@@ -836,6 +853,8 @@ func (p *painter) startFile(seed float64) {
 	p.need = 0
 	p.escPend = false
 	p.line = p.line[:0]
+	p.cut = false
+	p.carry = parseSt{}
 }
 
 // startSeed is startFile with an Integer seed (lolcat -S).
@@ -905,6 +924,13 @@ func (p *painter) segment(seg []byte) {
 
 func (p *painter) lineText(s []byte) {
 	if p.anim {
+		if need := len(p.line) + len(s) + 7*bytes.Count(s, []byte{'\t'}); need > cap(p.line) {
+			// Grow by doubling: append's 1.25x steps on a long piece
+			// would allocate several times its size in total.
+			l := make([]byte, len(p.line), max(2*cap(p.line), need, 4096))
+			copy(l, p.line)
+			p.line = l
+		}
 		for _, c := range s {
 			if c == '\t' {
 				p.line = append(p.line, spaces8[:]...)
@@ -947,21 +973,35 @@ func (p *painter) midChar() bool {
 // unless it ends inside a character or an escape sequence.
 func (p *painter) boundary() {
 	if p.bad || p.midChar() || p.tail != tNone {
-		// Ruby would keep reading (and finally drop it all). Without
-		// -a moobox streams the piece anyway; with -a it holds the piece
-		// to repaint it, so it cuts at a fixed size to keep memory
-		// constant, preferring not to split a character.
-		if !p.anim || !p.inPiece || len(p.line) < animCut || (len(p.line) < 2*animCut && p.midChar()) {
+		// Ruby keeps reading: it prints the piece whole once a chunk ends
+		// on a complete character outside an escape sequence, or drops
+		// it all if that never happens (p.bad: it cannot). Without -a
+		// moobox streams the piece anyway. With -a it holds the piece to
+		// repaint it, so it holds it as Ruby does up to animMax bytes
+		// (animCut once the input is known to be invalid) and then cuts,
+		// carrying a split character or escape sequence over whole.
+		lim := animMax
+		if p.bad {
+			lim = animCut
+		}
+		if !p.anim || !p.inPiece || len(p.line) < lim {
 			return
 		}
+		p.cut = true
 	}
 	if p.inPiece {
 		p.closePiece(false)
 	}
+	p.cut = false
 }
 
-// animCut is the piece size at which -a cuts a line Ruby would not cut.
-const animCut = 64 << 10
+// animCut and animMax bound the piece -a holds where Ruby would hold more:
+// animCut for input Ruby can never print (invalid UTF-8), animMax for
+// valid input still inside a character or an escape sequence.
+const (
+	animCut = 64 << 10
+	animMax = 1 << 20
+)
 
 // finish ends the file: a last line without "\n" is a piece.
 func (p *painter) finish() {
@@ -1014,22 +1054,27 @@ func advanceTail(st uint8, seg []byte) uint8 {
 // over itself, moving the rainbow by spread each time.
 func (p *painter) animate(chomped bool) {
 	line := p.line
-	if len(line) > 0 {
+	if len(line) > 0 || p.carry != (parseSt{}) {
 		p.writeString("\x1b7")
 		real, realN, realInt := p.os, p.osN, p.osInt
+		in, out := p.carry, parseSt{}
 		for f := 0; f < p.duration && p.err == nil; f++ {
 			p.writeString("\x1b8")
 			p.os += p.spread
 			p.osInt = false
 			p.i, p.lastStart = 0, 0
-			p.st, p.cpn, p.need, p.escPend = stNormal, 0, 0, false
+			p.st, p.cp, p.cpn, p.need, p.escPend = in.st, in.cp, in.cpn, in.need, false
 			p.text(line)
+			if p.cut {
+				out = parseSt{st: p.st, need: p.need, cp: p.cp, cpn: p.cpn}
+			}
 			p.endUnits()
 			p.bookkeeping(chomped)
 			line = stripErase(line)
 			p.flush()
 			p.sleep(time.Duration(float64(time.Second) / p.speed))
 		}
+		p.carry = out
 		p.os, p.osN, p.osInt = real, realN, realInt
 	}
 	if chomped {
