@@ -8,12 +8,20 @@
 //     A locale whose name carries no codeset (de_DE) or a codeset other
 //     than UTF-8 is taken to be ISO-8859-1: fortune-mod would recode to
 //     that locale's real codeset (ISO-8859-15, KOI8-R, EUC-JP, ...).
-//   - strfile and unstr never leave a partial output file: a regular file
-//     is replaced by renaming a complete one over it (keeping the old
-//     file's mode and owner; a new one is 0644 whatever the umask, since
-//     reading the umask would change it for every applet in the process).
+//   - strfile and unstr write a new output file, or replace an existing
+//     one that is ours alone (our owner, one link, a directory we can
+//     write), by renaming a complete file over it, so a failure never
+//     leaves it half-written. The replacement keeps the old mode and
+//     group, its set-user-ID and set-group-ID bits cleared as the kernel
+//     clears them when the original writes into the file (kept for root);
+//     it loses ACLs and extended attributes, and other processes holding
+//     the old file open keep the old index. A new file is 0644 whatever
+//     the umask, since reading the umask would change it for every applet
+//     in the process. Any other existing file (another user's, hard-linked,
+//     in a directory we cannot write) is truncated and rewritten in place
+//     as fopen does, and only there can a failed write leave it short.
 //     Links are followed and devices or FIFOs written in place, as fopen
-//     does.
+//     does; paths are used as given, never cleaned.
 //   - An index whose chosen offset lies past the end of its text or not
 //     just after a delimiter line (a damaged index, or another file's)
 //     makes fortune say "fortune: FILE corrupted" and exit 1, where

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	mrand "math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -330,7 +329,7 @@ func StrfileMain(c *applet.Ctx) int {
 	if len(args) > 1 && args[1] != "" {
 		out = args[1]
 	}
-	src, err := os.ReadFile(c.Path(in))
+	src, err := os.ReadFile(vfs{dir: c.Dir}.real(in))
 	if errors.Is(err, syscall.EISDIR) {
 		// strfile's fgets on a directory fails at once: an empty index.
 		src, err = nil, nil
@@ -344,7 +343,7 @@ func StrfileMain(c *applet.Ctx) int {
 		o.Seed = strfileSeed(c, src)
 	}
 	dat, h := Build(src, o)
-	if err := writeFileAtomic(c.Path(out), dat); err != nil {
+	if err := writeFileAtomic(vfs{dir: c.Dir}.real(out), dat); err != nil {
 		stdout.Flush()
 		fmt.Fprintf(c.Stderr, "%s: %s\n", out, strerror(err))
 		return 1
@@ -393,16 +392,24 @@ func strfileSeed(c *applet.Ctx, src []byte) uint64 {
 }
 
 // writeFileAtomic leaves path as strfile's fopen(path, "w") would, but
-// never half-written: a regular file (new or existing) is replaced by
-// renaming a complete temporary file over it, keeping an existing file's
-// mode and owner; a symbolic link is followed and its target replaced so;
-// a device or FIFO (/dev/null) is written in place, since replacing it
-// would destroy it; a directory is refused with EISDIR.
+// never half-written where it can help it. A new file, or an existing
+// regular file that is ours alone (our owner, one link, a writable
+// directory), is replaced by renaming a complete temporary file over it
+// with the old file's mode and group. Any other existing regular file
+// (another owner's, hard-linked, in a directory we cannot write) is
+// truncated and rewritten in place as fopen does, so its owner, its
+// other names and its inode stay; only there can a failed write leave
+// it short. A symbolic link is followed and its target written so; a
+// device or FIFO (/dev/null) is written in place; a directory, or a
+// name ending in "/", is refused with EISDIR.
 func writeFileAtomic(path string, data []byte) error {
 	target := path
 	mode := os.FileMode(0o644)
-	uid, gid := -1, -1
+	gid := -1
 	for links := 0; ; links++ {
+		if strings.HasSuffix(target, "/") {
+			return trailingSlashErr(target)
+		}
 		fi, err := os.Lstat(target)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -431,40 +438,108 @@ func writeFileAtomic(path string, data []byte) error {
 		case !fi.Mode().IsRegular():
 			return writeInPlace(target, data)
 		}
-		mode = fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(st.Uid), int(st.Gid)
+		// fopen's own check: if we may not write the file, neither may
+		// strfile, whatever the directory allows.
+		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		if err != nil {
+			return err
 		}
-		break
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || st.Nlink > 1 || int(st.Uid) != os.Geteuid() {
+			return rewrite(f, data)
+		}
+		mode = fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		gid = int(st.Gid)
+		if tried, err := replace(target, data, mode, gid); !tried {
+			return rewrite(f, data)
+		} else if err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
-	dir := parentDir(target)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp*")
-	if err != nil {
+	if _, err := replace(target, data, mode, gid); err != nil {
 		// Report the target, as strfile's fopen would.
-		if _, serr := os.Stat(dir); serr != nil {
+		if _, serr := os.Stat(parentDir(target)); serr != nil {
 			return serr
 		}
 		return err
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil && uid >= 0 {
-		// Only root can give a file away; otherwise it is ours anyway.
-		_ = f.Chown(uid, gid)
+	return nil
+}
+
+// replace writes data to a temporary file next to target and renames it
+// over target, giving it gid (-1: any). It reports false, with nothing
+// changed, when it cannot make the temporary file or give it that group:
+// the caller may then write in place. The mode is set before the
+// data is written, so that the write clears set-user-ID and set-group-ID
+// bits exactly as the kernel clears them when strfile writes into the old
+// file (kept for root, dropped for others).
+func replace(target string, data []byte, mode os.FileMode, gid int) (bool, error) {
+	// A short fixed prefix: the target's own name may be 255 bytes long.
+	f, err := os.CreateTemp(parentDir(target), ".strfile*.tmp")
+	if err != nil {
+		return false, err
 	}
+	tmp := f.Name()
+	fail := func(tried bool, err error) (bool, error) {
+		f.Close()
+		os.Remove(tmp)
+		return tried, err
+	}
+	if gid >= 0 {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+			return fail(true, err)
+		}
+		if int(st.Gid) != gid {
+			if err := f.Chown(-1, gid); err != nil {
+				return fail(false, err)
+			}
+		}
+	}
+	if err := f.Chmod(mode); err != nil {
+		return fail(true, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(true, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return true, err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return true, err
+	}
+	return true, nil
+}
+
+// rewrite truncates the open file f and writes data into it.
+func rewrite(f *os.File, data []byte) error {
+	err := f.Truncate(0)
 	if err == nil {
-		err = f.Chmod(mode)
+		_, err = f.Write(data)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp, target)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
 	return err
+}
+
+// trailingSlashErr is what open(p, O_CREAT) gives for a name ending in
+// "/": the parent's error if it has one, else EISDIR.
+func trailingSlashErr(p string) error {
+	p = strings.TrimRight(p, "/")
+	if p == "" {
+		return syscall.EISDIR
+	}
+	if fi, err := os.Stat(parentDir(p)); err != nil {
+		return err
+	} else if !fi.IsDir() {
+		return syscall.ENOTDIR
+	}
+	return syscall.EISDIR
 }
 
 // parentDir is the directory part of p, uncleaned.

@@ -383,13 +383,7 @@ func TestStrfileOutputTargets(t *testing.T) {
 	ddir, mdir := t.TempDir(), t.TempDir()
 	setup(ddir)
 	setup(mdir)
-	for _, args := range runs {
-		want := runTool(t, deb, "strfile", ddir, nil, args...)
-		got := runApplet(t, StrfileMain, mdir, nil, append([]string{"strfile"}, args...)...)
-		if got != want {
-			t.Errorf("strfile %q:\nmoobox %+v\ndebian %+v", args, got, want)
-		}
-	}
+	runStrfileBoth(t, deb, ddir, mdir, runs)
 	dm, mm := look(ddir), look(mdir)
 	for name, w := range dm {
 		if g := mm[name]; g != w {
@@ -466,5 +460,18 @@ func TestStrfileDeviceOutput(t *testing.T) {
 	fi, err := os.Lstat(null)
 	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		t.Fatalf("device replaced: %v %v", fi.Mode(), err)
+	}
+}
+
+// runStrfileBoth runs each argument list through Debian's strfile in ddir
+// and moobox's in mdir, and reports differing output or exit status.
+func runStrfileBoth(t *testing.T, deb, ddir, mdir string, runs [][]string) {
+	t.Helper()
+	for _, args := range runs {
+		want := runTool(t, deb, "strfile", ddir, nil, args...)
+		got := runApplet(t, StrfileMain, mdir, nil, append([]string{"strfile"}, args...)...)
+		if got != want {
+			t.Errorf("strfile %q:\nmoobox %+v\ndebian %+v", args, got, want)
+		}
 	}
 }

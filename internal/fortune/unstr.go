@@ -63,12 +63,12 @@ func UnstrMain(c *applet.Ctx) int {
 		fmt.Fprintf(c.Stderr, "The input file for strings (%s) must be different from the output file (%s)\n", input, output)
 		return 1
 	}
-	src, err := os.ReadFile(c.Path(input))
+	src, err := os.ReadFile(vfs{dir: c.Dir}.real(input))
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "%s: %s\n", input, strerror(err))
 		return 1
 	}
-	raw, err := os.ReadFile(c.Path(datName))
+	raw, err := os.ReadFile(vfs{dir: c.Dir}.real(datName))
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "%s: %s\n", datName, strerror(err))
 		return 1
@@ -118,7 +118,7 @@ func UnstrMain(c *applet.Ctx) int {
 		}
 		return 0
 	}
-	if err := writeFileAtomic(c.Path(output), []byte(out.String())); err != nil {
+	if err := writeFileAtomic(vfs{dir: c.Dir}.real(output), []byte(out.String())); err != nil {
 		fmt.Fprintf(c.Stderr, "%s: %s\n", output, strerror(err))
 		return 1
 	}
