@@ -47,7 +47,7 @@ func TestPatternsMatchDebian(t *testing.T) {
 }
 
 // [.x.] and [=x=] inside brackets, which glibc reads whatever the syntax
-// bits, and their errors, with and without -i.
+// bits, ranges and stray '-', and their errors, with and without -i.
 func TestBracketSymbolsMatchDebian(t *testing.T) {
 	deb := debianTool(t, "fortune")
 	requireSysFortunes(t)
@@ -55,7 +55,10 @@ func TestBracketSymbolsMatchDebian(t *testing.T) {
 	env := []string{"LANG=C", "PWD=" + dir}
 	pats := []string{"[[.a.]]", "[[=e=]]", "[[.space.]]", "[[.a.]-c]x", "[x[.-.]]", "[[.]", "[[=a]", "[[.a.]",
 		"[[==]]", "[[...]]", "[[.].]]", "[[=.=]]", "[b-[.c.]]", "[^[.a.]]", "[[.-.]a]", "[[=a=]-c]", "[a-[=c=]]",
-		"[[.a.", "[[.", "G[[.o.]][[=d=]]el", "[[:alpha:]]", "[[.:.]]"}
+		"[[.a.", "[[.", "G[[.o.]][[=d=]]el", "[[:alpha:]]", "[[.:.]]",
+		// A '-' after a range (or a class) may only end the list.
+		"[a-c-e]", "[a-c--]", "[--a-c]", "[a-c-[.e.]]", "[a-c-]", "[a-c-", "[b-", "[-a]", "[a--]", "[a-b-c-]",
+		"[ab-]", "[^-a]", "[^a-c-e]", "[[=a=]-]", "[[.a.]-c-]", "[--]", "[---]", "[----]", "[]-a]", "[]-a-b]"}
 	for _, p := range pats {
 		for _, args := range [][]string{{"-m", p}, {"-i", "-m", p}} {
 			args = append(args, filepath.Join(dir, "goedel"))

@@ -176,6 +176,11 @@ func translateBracket(p []byte) (string, int, error) {
 			i++
 			break
 		}
+		if p[i] == '-' && !first && (i+1 >= len(p) || p[i+1] != ']') {
+			// A '-' that cannot start a range (after a range or a
+			// class) may only end the list: glibc's REG_ERANGE.
+			return "", 0, errors.New("invalid range end")
+		}
 		first = false
 		lo, equiv, n, err := bracketElem(p, i)
 		if err != nil {
