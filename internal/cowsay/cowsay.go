@@ -12,9 +12,11 @@
 //   - Wrapping. Text::Wrap counts an escape sequence's bytes as characters
 //     and may cut inside one, or inside a grapheme cluster (a flag, a ZWJ
 //     sequence, a skin tone, a Hangul jamo syllable). moobox counts escape
-//     sequences as nothing and never cuts either; a cluster still counts as
-//     the characters Perl counts in it, so wherever Perl cuts none the
-//     lines are the same. -n's tab stops count escape sequences as nothing
+//     sequences as nothing and never cuts either, except at a space (a
+//     Prepend character such as U+0600 joins the space after it into its
+//     cluster; the line still breaks there, as Perl's does); a cluster
+//     still counts as the characters Perl counts in it, so wherever Perl
+//     cuts none the lines are the same. -n's tab stops count escape sequences as nothing
 //     too.
 //   - --compat restores Perl's measure and wrapping exactly.
 //   - -r/--random picks a random cow among all available ones.

@@ -38,9 +38,13 @@ type diffCase struct {
 	name   string // cowsay or cowthink
 	args   []string
 	stdin  string
-	compat bool     // moobox needs --compat to match (documented difference)
-	prefix bool     // moobox prints more after Perl's output (-l)
-	env    []string // more environment for Perl
+	compat bool // moobox needs --compat to match (documented difference)
+	// With compat: also compare moobox's default mode with Perl when
+	// Perl's wrapping at -W width cuts no grapheme cluster.
+	alsoDefault bool
+	width       int
+	prefix      bool     // moobox prints more after Perl's output (-l)
+	env         []string // more environment for Perl
 }
 
 func (d diffCase) String() string {
@@ -107,6 +111,7 @@ func runDiff(t *testing.T, cases []diffCase) {
 	}
 	var mu sync.Mutex
 	var failures []string
+	defaultCompared := 0
 	jobs := make(chan diffCase)
 	var wg sync.WaitGroup
 	for w := 0; w < 2*runtime.NumCPU(); w++ {
@@ -127,10 +132,18 @@ func runDiff(t *testing.T, cases []diffCase) {
 				if dc.prefix && strings.HasPrefix(got, want) {
 					got = want
 				}
+				mode := ""
+				if got == want && code == wantCode && dc.alsoDefault && !perlCutsCluster(want, dc.width) {
+					got, stderr, code = run(dc.name, dc.args, dc.stdin)
+					mode = " (default mode)"
+					mu.Lock()
+					defaultCompared++
+					mu.Unlock()
+				}
 				if got != want || code != wantCode {
 					mu.Lock()
-					failures = append(failures, fmt.Sprintf("%v:\nexit %d, want %d; stderr %q\n--- got\n%s--- want\n%s",
-						dc, code, wantCode, stderr, got, want))
+					failures = append(failures, fmt.Sprintf("%v%s:\nexit %d, want %d; stderr %q\n--- got\n%s--- want\n%s",
+						dc, mode, code, wantCode, stderr, got, want))
 					mu.Unlock()
 				}
 			}
@@ -149,7 +162,49 @@ func runDiff(t *testing.T, cases []diffCase) {
 		}
 		t.Error(f)
 	}
-	t.Logf("%d cases, %d differences", len(cases), len(failures))
+	t.Logf("%d cases (%d compat cases also in default mode), %d differences", len(cases), defaultCompared, len(failures))
+}
+
+// perlCutsCluster reports whether the balloon Perl printed for -W w might
+// break a line inside a grapheme cluster, where moobox's default wrapping
+// does not. A break at a space never does; a line shorter than w-1
+// characters ended at a space, so only a full line (an over-long word cut)
+// whose end and the next line's start join into one cluster counts.
+func perlCutsCluster(out string, w int) bool {
+	lines := strings.Split(out, "\n")
+	var text []string
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, " -") || len(l) < 4 {
+			break
+		}
+		text = append(text, strings.TrimRight(l[2:len(l)-2], " "))
+	}
+	for i := 0; i+1 < len(text); i++ {
+		l1, l2 := text[i], text[i+1]
+		if l1 == "" || l2 == "" {
+			continue
+		}
+		units := 0
+		for _, r := range l1 {
+			if !isMark(r) {
+				units++
+			}
+		}
+		if units < w-1 {
+			continue
+		}
+		g, boundary := uniseg.NewGraphemes(l1+l2), false
+		for g.Next() {
+			if _, to := g.Positions(); to >= len(l1) {
+				boundary = to == len(l1)
+				break
+			}
+		}
+		if !boundary {
+			return true
+		}
+	}
+	return false
 }
 
 func stockCows(t *testing.T) []string {
@@ -283,6 +338,8 @@ func TestDiffRandomText(t *testing.T) {
 		"a", "b", "moo", "cow", "lorem", "ipsum", "dolor", "x", "averyveryverylongwordindeed",
 		" ", " ", " ", "  ", "\t", "\n", "\n ", "\n\n", "\r", "\u00a0", "\u3000",
 		"é", "e\u0301", "\u0301", "日本", "語", "😀", "ß", "-", ".", ",", "ᄀ\u1161", "\u200b",
+		// Prepend characters join the next character, a space too.
+		"\u0600", "\u0605 ", "\u06dd", "\u0d4e",
 	}
 	var cases []diffCase
 	for i := 0; i < 200; i++ {
@@ -292,15 +349,34 @@ func TestDiffRandomText(t *testing.T) {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
 		}
 		m := b.String()
-		w := fmt.Sprint(2 + rng.IntN(30))
+		width := 2 + rng.IntN(30)
+		w := fmt.Sprint(width)
 		name := []string{"cowsay", "cowthink"}[i%2]
 		// Perl may cut a jamo syllable (ᄀ + ᅡ) that moobox keeps whole.
 		compat := spansUnits(m)
-		if i%3 == 0 {
-			cases = append(cases, diffCase{name: name, args: []string{"-W", w}, stdin: m, compat: compat})
-		} else if m != "" && m != "0" {
-			cases = append(cases, diffCase{name: name, args: []string{"-W", w, "--", m}, compat: compat})
+		dc := diffCase{name: name, args: []string{"-W", w}, stdin: m, compat: compat, alsoDefault: compat, width: width}
+		if i%3 != 0 {
+			if m == "" || m == "0" {
+				continue
+			}
+			dc.args, dc.stdin = []string{"-W", w, "--", m}, ""
 		}
+		cases = append(cases, dc)
+	}
+	runDiff(t, cases)
+}
+
+// TestDiffPrepend: a Prepend character (U+0600) joins the space after it
+// into one grapheme cluster, but Perl breaks lines at that space and so
+// does moobox's default wrapping.
+func TestDiffPrepend(t *testing.T) {
+	var cases []diffCase
+	for _, c := range []struct{ w, m string }{
+		{"6", "ab\u0600 cd"}, {"3", "a\u0600 b"}, {"5", "ab\u0600 cd"}, {"4", "x\u06dd y"},
+		{"6", "ab\u0d4e\u00a0cd"}, {"7", "\u0605 \u0605 \u0605 x"}, {"3", "\U000110bd  ab"},
+	} {
+		cases = append(cases, diffCase{name: "cowsay", args: []string{"-W", c.w, c.m}},
+			diffCase{name: "cowthink", args: []string{"-W", c.w}, stdin: c.m + "\n"})
 	}
 	runDiff(t, cases)
 }

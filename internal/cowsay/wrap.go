@@ -266,8 +266,9 @@ func skipMarks(s string, i int) int {
 // clusterEnd is the end of the unit moobox never cuts that starts with the
 // non-space, non-mark r at s[i], and how many Perl units (\PM\pM*) it
 // spans: the shortest run of whole Perl units that is also whole grapheme
-// clusters. Only a few code points join clusters across Perl units; uniseg
-// is asked only when one of them is there.
+// clusters, cut short before a Perl space (where Perl may break a line).
+// Only a few code points join clusters across Perl units; uniseg is asked
+// only when one of them is there.
 func clusterEnd(s string, i int, r rune) (int, int) {
 	e := unitEnd(s, i)
 	if e == len(s) {
@@ -286,6 +287,11 @@ func clusterEnd(s string, i int, r rune) (int, int) {
 	ce, units := i+len(cl), 1
 	for e != ce {
 		if e < ce {
+			if r, _ := decode(s, e); isPerlSpace(r) {
+				// A Prepend joins the space after it into its cluster,
+				// but Perl breaks lines at that space: the unit ends.
+				return e, units
+			}
 			e = unitEnd(s, e)
 			units++
 		} else {
