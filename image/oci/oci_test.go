@@ -343,14 +343,7 @@ func TestWriteAllOrNothing(t *testing.T) {
 			"push 127.0.0.1:1/moobox/x:y"},
 	}
 	for _, c := range cases {
-		var tgs []Target
-		for _, s := range c.targets {
-			tg, err := ParseTarget(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tgs = append(tgs, tg)
-		}
+		tgs := parseTargets(t, c.targets)
 		err := WriteAll(context.Background(), tgs, img, WriteOptions{Remote: []remote.Option{remote.WithRetryBackoff(remote.Backoff{Steps: 1})}}, c.extra...)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.targets, err, c.want)
@@ -358,6 +351,74 @@ func TestWriteAllOrNothing(t *testing.T) {
 		if des, _ := os.ReadDir(dir); len(des) != 1 {
 			t.Errorf("%v: %v left behind", c.targets, des)
 		}
+	}
+}
+
+func parseTargets(t *testing.T, ss []string) []Target {
+	t.Helper()
+	var tgs []Target
+	for _, s := range ss {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgs = append(tgs, tg)
+	}
+	return tgs
+}
+
+// TestWriteOverlapping: outputs on one path, or inside an oci: layout
+// (which is replaced whole), are refused before anything is written: an
+// existing layout is left as it was.
+func TestWriteOverlapping(t *testing.T) {
+	dir := t.TempDir()
+	img, err := NewImage(testTree(t, 5, "X"), amd64, DefaultConfig(time.Unix(5, 0), ""), Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lay, _ := ParseTarget("oci:" + dir + "/lay:v1")
+	if err := Write(ctx, lay, img, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(dir + "/lay/index.json")
+	lay2, _ := ParseTarget("oci:" + dir + "/lay:v2")
+	cases := []struct {
+		targets []string
+		extra   []File
+		want    string
+	}{
+		{[]string{"oci:" + dir + "/lay:v2"}, []File{{dir + "/lay/sbom.json", []byte("{}")}},
+			dir + "/lay/sbom.json is inside the layout oci:" + dir + "/lay, which is replaced whole"},
+		{[]string{"oci:" + dir + "/lay:v2"}, []File{{dir + "/x/../lay/./blobs", []byte("{}")}},
+			dir + "/x/../lay/./blobs is inside the layout oci:" + dir + "/lay, which is replaced whole"},
+		{[]string{"oci:" + dir + "/lay:v2", "oci-archive:" + dir + "/lay/a.tar"}, nil,
+			"oci-archive:" + dir + "/lay/a.tar is inside the layout oci:" + dir + "/lay"},
+		{[]string{"oci:" + dir + "/same", "oci-archive:" + dir + "/same"}, nil,
+			"oci:" + dir + "/same and oci-archive:" + dir + "/same are the same path"},
+		{[]string{"oci-archive:" + dir + "/a.tar", "docker-archive:" + dir + "/a.tar"}, nil,
+			"oci-archive:" + dir + "/a.tar and docker-archive:" + dir + "/a.tar are the same path"},
+		{[]string{"oci-archive:" + dir + "/a.tar"}, []File{{dir + "/./a.tar", nil}},
+			"oci-archive:" + dir + "/a.tar and " + dir + "/./a.tar are the same path"},
+	}
+	for _, c := range cases {
+		tgs := parseTargets(t, c.targets)
+		if err := WriteAll(ctx, tgs, img, WriteOptions{}, c.extra...); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%v %v: %v, want %q", c.targets, c.extra, err, c.want)
+		}
+		if after, _ := os.ReadFile(dir + "/lay/index.json"); !bytes.Equal(after, before) {
+			t.Errorf("%v %v: the layout was replaced", c.targets, c.extra)
+		}
+		if des, _ := os.ReadDir(dir); len(des) != 1 {
+			t.Errorf("%v: %v left behind", c.targets, des)
+		}
+		if des, _ := os.ReadDir(dir + "/lay"); len(des) != 3 {
+			t.Errorf("%v: layout holds %v", c.targets, des)
+		}
+	}
+	// A file next to the layout is fine.
+	if err := WriteAll(ctx, []Target{lay2}, img, WriteOptions{}, File{dir + "/lay.sbom.json", []byte("{}")}); err != nil {
+		t.Error(err)
 	}
 }
 

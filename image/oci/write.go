@@ -125,6 +125,9 @@ func Write(ctx context.Context, t Target, a Artifact, o WriteOptions) error {
 // whatever the umask. Missing parent directories of an oci: layout are
 // made (as skopeo does), and removed again when the write fails.
 func WriteAll(ctx context.Context, targets []Target, a Artifact, o WriteOptions, extra ...File) (err error) {
+	if err := checkDistinct(targets, extra); err != nil {
+		return err
+	}
 	for _, t := range targets {
 		if err := CheckTarget(t); err != nil {
 			return err
@@ -198,6 +201,62 @@ func WriteAll(ctx context.Context, targets []Target, a Artifact, o WriteOptions,
 		outs = outs[1:]
 	}
 	return nil
+}
+
+// checkDistinct refuses outputs that would overwrite each other: two on
+// the same path, or one inside an oci: layout (the layout is replaced
+// whole by a rename, so a file written there first would vanish, and one
+// written after would be in the new layout). Found before anything is
+// staged, so nothing is written.
+func checkDistinct(targets []Target, extra []File) error {
+	type output struct{ name, path string }
+	var outs []output
+	var layouts []output
+	for _, t := range targets {
+		if t.Transport == TransportDocker {
+			continue
+		}
+		o := output{t.Transport + ":" + t.Path, canonical(t.Path)}
+		outs = append(outs, o)
+		if t.Transport == TransportOCI {
+			layouts = append(layouts, o)
+		}
+	}
+	for _, f := range extra {
+		outs = append(outs, output{f.Path, canonical(f.Path)})
+	}
+	for i, a := range outs {
+		for _, b := range outs[:i] {
+			if a.path == b.path {
+				return fmt.Errorf("%s and %s are the same path: each output needs its own", b.name, a.name)
+			}
+		}
+		for _, l := range layouts {
+			if rel, err := filepath.Rel(l.path, a.path); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../") {
+				return fmt.Errorf("%s is inside the layout %s, which is replaced whole: write it elsewhere", a.name, l.name)
+			}
+		}
+	}
+	return nil
+}
+
+// canonical is p absolute and clean, its nearest existing ancestor with
+// symbolic links resolved, so that two spellings of a path compare equal.
+func canonical(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	rest := ""
+	for d := abs; ; d = filepath.Dir(d) {
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if filepath.Dir(d) == d {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+	}
 }
 
 // CheckTarget tells, before anything is built, why t cannot be written:
