@@ -47,6 +47,9 @@ type cowParser struct {
 	pos  int
 	vars map[string]string
 	env  *cowEnv
+	// built counts the bytes x, ., .=, x= and interpolation have built in
+	// this run, within maxCowBuilt.
+	built int
 	// A here-document body starts on the line after its <<TAG: when the
 	// parser reaches the newline at skipAt it continues at skipTo.
 	skipAt, skipTo int
@@ -305,9 +308,24 @@ func (p *cowParser) repetition() (string, error) {
 	}
 }
 
-// maxCowValue bounds every string a cow file builds: a cow is text for a
-// terminal, and a few x operators could otherwise ask for gigabytes.
-const maxCowValue = 16 << 20
+// maxCowValue bounds every string a cow file builds, and maxCowBuilt all
+// of them together: a cow is text for a terminal, and a few x operators
+// (or many lines of them) could otherwise ask for gigabytes.
+const (
+	maxCowValue = 16 << 20
+	maxCowBuilt = 64 << 20
+)
+
+// build accounts for n more bytes built by op.
+func (p *cowParser) build(pos, n int, op string) error {
+	if n > maxCowValue {
+		return p.errAt(pos, "%s: result too large (more than 16 MiB)", op)
+	}
+	if p.built += n; p.built > maxCowBuilt {
+		return p.errAt(pos, "%s: the cow file builds too much (more than 64 MiB in all)", op)
+	}
+	return nil
+}
 
 // repeat is Perl's x with a string count.
 func (p *cowParser) repeat(pos int, s, count string) (string, error) {
@@ -318,13 +336,16 @@ func (p *cowParser) repeat(pos int, s, count string) (string, error) {
 	if n*float64(len(s)) > maxCowValue {
 		return "", p.errAt(pos, "x operator: result too large (more than 16 MiB)")
 	}
+	if err := p.build(pos, int(n)*len(s), "x operator"); err != nil {
+		return "", err
+	}
 	return strings.Repeat(s, int(n)), nil
 }
 
 // join is Perl's . operator.
 func (p *cowParser) join(pos int, a, b string) (string, error) {
-	if len(a)+len(b) > maxCowValue {
-		return "", p.errAt(pos, ". operator: result too large (more than 16 MiB)")
+	if err := p.build(pos, len(a)+len(b), ". operator"); err != nil {
+		return "", err
 	}
 	return a + b, nil
 }
@@ -636,6 +657,9 @@ func (p *cowParser) interpolate(s string, base int) (string, error) {
 func (p *cowParser) put(b *strings.Builder, v string, pos int) error {
 	if b.Len()+len(v) > maxCowValue {
 		return p.errAt(pos, "interpolation: string too large (more than 16 MiB)")
+	}
+	if err := p.build(pos, len(v), "interpolation"); err != nil {
+		return err
 	}
 	b.WriteString(v)
 	return nil

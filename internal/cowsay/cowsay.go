@@ -26,8 +26,10 @@
 //     balloon; a relative -f path is relative to the working directory
 //     (Perl searches @INC for it).
 //   - A cow file over 1 MiB (or a device such as /dev/zero) is an error,
-//     "cow file too large", as is a string built by x or . over 16 MiB;
-//     Perl reads and builds without bound.
+//     "cow file too large", as is a string built by x, ., .=, x= or
+//     interpolation over 16 MiB ("result too large"), or more than 64 MiB
+//     built by them in all in one run ("builds too much"); Perl reads and
+//     builds without bound.
 //   - Invalid UTF-8 is read as Latin-1, as Perl does for arguments (Perl
 //     dies on it in standard input).
 //   - Text is always read as UTF-8, whatever the locale: under LC_ALL=C

@@ -2,6 +2,7 @@ package cowsay
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -456,5 +457,38 @@ func TestCowFileLimits(t *testing.T) {
 	}
 	if cow, err := runCow("big.cow", "$the_cow = 'ab' x 8388608;", env); err != nil || len(cow) != maxCowValue {
 		t.Errorf("a 16 MiB cow: %d bytes, %v", len(cow), err)
+	}
+	// The cap is per run too, not only per string: 64 MiB in all.
+	var many, interp, join strings.Builder
+	interp.WriteString("$a = 'x' x 9000000;\n")
+	join.WriteString("$a = 'x' x 9000000;\n")
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&many, "$a%d = 'ab' x 8388608;\n", i)
+		fmt.Fprintf(&interp, "$b%d = \"$a\";\n", i)
+		fmt.Fprintf(&join, "$b%d = $a . 'y';\n", i)
+	}
+	for _, tc := range []struct{ src, err string }{
+		{many.String(), "x operator: the cow file builds too much (more than 64 MiB in all) at big.cow line 5."},
+		{interp.String(), "interpolation: the cow file builds too much (more than 64 MiB in all) at big.cow line 8."},
+		{join.String(), ". operator: the cow file builds too much (more than 64 MiB in all) at big.cow line 8."},
+		{"$a = 'ab' x 8000000;\n$a .= 'c';\n$a x= 1;\n$a .= 'c';\n$a .= 'c';\n", ". operator: the cow file builds too much (more than 64 MiB in all) at big.cow line 5."},
+	} {
+		if _, err := runCow("big.cow", tc.src, env); err == nil || err.Error() != tc.err {
+			t.Errorf("%.40q...: error %v, want %q", tc.src, err, tc.err)
+		}
+	}
+	// The review's case: a 1 MiB cow file of such lines fails at once.
+	line := "$a = 'ab' x 8388608;\n"
+	many.Reset()
+	for many.Len()+len(line) <= 1<<20 {
+		many.WriteString(line)
+	}
+	f := filepath.Join(dir, "many.cow")
+	if err := os.WriteFile(f, []byte(many.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, stderr, code := run("cowsay", []string{"-f", f, "hi"}, ""); code != 255 || out != "" ||
+		stderr != "cowsay: x operator: the cow file builds too much (more than 64 MiB in all) at "+f+" line 5.\n" {
+		t.Errorf("1 MiB of 16 MiB x lines: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
