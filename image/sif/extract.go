@@ -2,6 +2,7 @@ package sif
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,7 +37,9 @@ func Extract(img []byte, dir string) error {
 		case m&fs.ModeSymlink != 0:
 			return os.Symlink(in.target, dst)
 		case m.IsRegular():
-			data, err := sq.readFile(in, true)
+			// Copied a block at a time: memory does not grow with
+			// the file's size.
+			f, err := sq.open(in)
 			if err != nil {
 				return fmt.Errorf("/%s: %v", p, err)
 			}
@@ -44,9 +47,9 @@ func Extract(img []byte, dir string) error {
 			if err != nil {
 				return err
 			}
-			if _, err := out.Write(data); err != nil {
+			if _, err := io.Copy(out, io.NewSectionReader(f, 0, int64(in.size))); err != nil {
 				out.Close()
-				return err
+				return fmt.Errorf("/%s: %v", p, err)
 			}
 			if err := out.Close(); err != nil {
 				return err

@@ -149,8 +149,8 @@ func goArch(f *elf.File) (string, error) {
 // checkStatic checks that exe is a statically linked ELF executable for
 // arch: the image has no dynamic loader nor libraries, so a dynamically
 // linked /bin/sh would fail with "not found" in every container.
-func checkStatic(exe []byte, arch string) error {
-	f, err := elf.NewFile(bytes.NewReader(exe))
+func checkStatic(exe io.ReaderAt, arch string) error {
+	f, err := elf.NewFile(exe)
 	if err != nil {
 		return fmt.Errorf("not an ELF executable: %v", err)
 	}

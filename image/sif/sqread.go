@@ -1,9 +1,11 @@
 package sif
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -16,6 +18,10 @@ import (
 // blocks are capped at their nominal size, and reading a file decompresses
 // every one of its blocks and its fragment, so a corrupted data block is
 // an error here and not only when the file is later read in a container.
+// Memory does not grow with what the image describes: file data is read a
+// block at a time (holes cost nothing), only the last fragment block is
+// kept, metadata is capped at maxMetaBytes and decompression work at
+// maxWork.
 type sqReader struct {
 	img                             []byte // truncated to bytes_used
 	comp                            uint16
@@ -24,8 +30,10 @@ type sqReader struct {
 	rootRef                         uint64
 	inodeTable, dirTable, fragTable uint64
 	meta                            map[uint64]metaBlock // by absolute offset
-	frags                           map[uint32][]byte    // decompressed fragment blocks
+	fragIdx                         uint32               // the fragment block in fragData
+	fragData                        []byte               // the last fragment block read, decompressed
 	metaBytes                       int
+	work                            int64 // data decompressed, see maxWork
 }
 
 type metaBlock struct {
@@ -78,7 +86,7 @@ func newSqReader(img []byte) (*sqReader, error) {
 		img: img[:used], comp: le.Uint16(img[20:]), bs: bs, fragCount: le.Uint32(img[16:]),
 		rootRef: le.Uint64(img[32:]), inodeTable: le.Uint64(img[64:]), dirTable: le.Uint64(img[72:]),
 		fragTable: le.Uint64(img[80:]),
-		meta:      map[uint64]metaBlock{}, frags: map[uint32][]byte{},
+		meta:      map[uint64]metaBlock{},
 	}
 	switch r.comp {
 	case 1, 4, 6:
@@ -372,75 +380,201 @@ func (r *sqReader) lookup(p string) (*sqInode, error) {
 	return in, nil
 }
 
-// readFile decompresses every block and the fragment of a regular file and
-// returns the content (nil when keep is false: the data is checked and
-// dropped).
-func (r *sqReader) readFile(in *sqInode, keep bool) ([]byte, error) {
+// sqFile reads one regular file's data: its block list is read and every
+// block located inside the image when it is opened, and blocks are
+// decompressed one at a time as they are read, so reading a file holds
+// one block whatever its size, and a hole (a block of zeros stored as
+// nothing) costs no allocation.
+type sqFile struct {
+	r      *sqReader
+	in     *sqInode
+	words  []uint32 // the block list: size | 1<<24 when stored uncompressed
+	starts []uint64 // where each block starts in the image
+	tail   uint64   // bytes in the fragment
+	cur    int      // block in buf, -1 for none
+	buf    []byte
+}
+
+// open reads in's block list and checks every block lies inside the image
+// and the fragment is consistent with the size.
+func (r *sqReader) open(in *sqInode) (*sqFile, error) {
 	if !in.mode.IsRegular() {
 		return nil, fmt.Errorf("not a regular file")
 	}
-	var out []byte
-	if keep {
-		out = make([]byte, 0, min(in.size, uint64(len(r.img))*8))
-	}
+	f := &sqFile{r: r, in: in, cur: -1}
 	c := in.sizesAt
 	pos := in.blocksStart
 	left := in.size
+	// No preallocation: nblocks comes from the image; the list's entries
+	// are read from metadata, which is bounded by maxMetaBytes.
 	for i := uint64(0); i < in.nblocks; i++ {
 		w, err := c.u32()
 		if err != nil {
 			return nil, fmt.Errorf("block list: %v", err)
 		}
-		want := min(left, uint64(r.bs))
 		size := uint64(w &^ (1 << 24))
-		var data []byte
-		switch {
-		case size == 0: // a hole
-			if keep {
-				data = make([]byte, want)
-			}
-		case size > uint64(r.bs) || pos > uint64(len(r.img)) || size > uint64(len(r.img))-pos:
+		if size > uint64(r.bs) || pos > uint64(len(r.img)) || size > uint64(len(r.img))-pos {
 			return nil, fmt.Errorf("block %d: %d bytes at %d beyond the image", i, size, pos)
-		case w&(1<<24) != 0:
-			data = r.img[pos : pos+size]
-		default:
-			if data, err = decompress(r.comp, r.img[pos:pos+size], int(r.bs)); err != nil {
-				return nil, fmt.Errorf("block %d at %d: %v", i, pos, err)
-			}
 		}
-		if size != 0 && uint64(len(data)) != want {
-			return nil, fmt.Errorf("block %d at %d: %d bytes, want %d", i, pos, len(data), want)
-		}
+		f.words = append(f.words, w)
+		f.starts = append(f.starts, pos)
 		pos += size
-		left -= want
-		if keep {
-			out = append(out, data...)
-		}
+		left -= min(left, uint64(r.bs))
 	}
 	if in.frag != noFragment {
 		if left == 0 || left >= uint64(r.bs) {
 			return nil, fmt.Errorf("fragment for a %d-byte tail", left)
 		}
-		fb, err := r.fragment(in.frag)
-		if err != nil {
-			return nil, err
-		}
-		if uint64(in.fragOffset) > uint64(len(fb)) || left > uint64(len(fb))-uint64(in.fragOffset) {
-			return nil, fmt.Errorf("fragment %d: %d bytes at %d beyond its %d bytes", in.frag, left, in.fragOffset, len(fb))
-		}
-		if keep {
-			out = append(out, fb[in.fragOffset:uint64(in.fragOffset)+left]...)
-		}
 	} else if left != 0 {
 		return nil, fmt.Errorf("%d bytes of %d not stored", left, in.size)
+	}
+	f.tail = left
+	return f, nil
+}
+
+// key identifies the data f reads: files with the same key hold the same
+// bytes.
+func (f *sqFile) key() [sha256.Size]byte {
+	h := sha256.New()
+	in := f.in
+	binary.Write(h, binary.LittleEndian, []uint64{in.size, in.blocksStart, uint64(in.frag), uint64(in.fragOffset)})
+	binary.Write(h, binary.LittleEndian, f.words)
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
+// block returns block i decompressed, or nil for a hole.
+func (f *sqFile) block(i int) ([]byte, error) {
+	if i == f.cur {
+		return f.buf, nil
+	}
+	r := f.r
+	want := min(f.in.size-uint64(i)*uint64(r.bs), uint64(r.bs))
+	w, pos := f.words[i], f.starts[i]
+	size := uint64(w &^ (1 << 24))
+	if size == 0 {
+		return nil, nil
+	}
+	data := r.img[pos : pos+size]
+	if w&(1<<24) == 0 {
+		var err error
+		if data, err = r.decompressData(data); err != nil {
+			return nil, fmt.Errorf("block %d at %d: %v", i, pos, err)
+		}
+	}
+	if uint64(len(data)) != want {
+		return nil, fmt.Errorf("block %d at %d: %d bytes, want %d", i, pos, len(data), want)
+	}
+	f.cur, f.buf = i, data
+	return data, nil
+}
+
+// fragTail returns the file's bytes stored in its fragment block.
+func (f *sqFile) fragTail() ([]byte, error) {
+	in := f.in
+	fb, err := f.r.fragment(in.frag)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(in.fragOffset) > uint64(len(fb)) || f.tail > uint64(len(fb))-uint64(in.fragOffset) {
+		return nil, fmt.Errorf("fragment %d: %d bytes at %d beyond its %d bytes", in.frag, f.tail, in.fragOffset, len(fb))
+	}
+	return fb[in.fragOffset : uint64(in.fragOffset)+f.tail], nil
+}
+
+// check decompresses every block and the fragment, keeping none.
+func (f *sqFile) check() error {
+	for i := range f.words {
+		if _, err := f.block(i); err != nil {
+			return err
+		}
+	}
+	if f.tail > 0 {
+		_, err := f.fragTail()
+		return err
+	}
+	return nil
+}
+
+// ReadAt reads the file's content; holes read as zeros.
+func (f *sqFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	size := f.in.size
+	n := 0
+	for n < len(p) {
+		at := uint64(off) + uint64(n)
+		if at >= size {
+			return n, io.EOF
+		}
+		var data []byte
+		var base uint64
+		bi := at / uint64(f.r.bs)
+		if bi < uint64(len(f.words)) {
+			b, err := f.block(int(bi))
+			if err != nil {
+				return n, err
+			}
+			base = bi * uint64(f.r.bs)
+			if b == nil { // a hole
+				k := min(uint64(len(p)-n), min(size, base+uint64(f.r.bs))-at)
+				clear(p[n : n+int(k)])
+				n += int(k)
+				continue
+			}
+			data = b
+		} else {
+			t, err := f.fragTail()
+			if err != nil {
+				return n, err
+			}
+			data, base = t, uint64(len(f.words))*uint64(f.r.bs)
+		}
+		n += copy(p[n:], data[at-base:])
+	}
+	return n, nil
+}
+
+// readFile checks every block and the fragment of a regular file and
+// returns the content (nil when keep is false: the data is checked and
+// dropped). Callers bound in.size before keeping the content.
+func (r *sqReader) readFile(in *sqInode, keep bool) ([]byte, error) {
+	f, err := r.open(in)
+	if err != nil {
+		return nil, err
+	}
+	if !keep {
+		return nil, f.check()
+	}
+	out := make([]byte, in.size)
+	if _, err := f.ReadAt(out, 0); err != nil && err != io.EOF {
+		return nil, err
 	}
 	return out, nil
 }
 
-// fragment returns fragment block i, decompressed.
+// maxWork bounds the data Verify or Extract decompresses from data blocks
+// and fragments: a small image can reference the same compressed blocks
+// from many files.
+const maxWork = 4 << 30
+
+// decompressData decompresses a data or fragment block, charging it to
+// the reader's work budget.
+func (r *sqReader) decompressData(b []byte) ([]byte, error) {
+	r.work += int64(r.bs)
+	if r.work > maxWork {
+		return nil, fmt.Errorf("more than %d GiB of data to decompress", maxWork>>30)
+	}
+	return decompress(r.comp, b, int(r.bs))
+}
+
+// fragment returns fragment block i, decompressed. Only the last one is
+// kept: files sharing a fragment block are next to each other in the
+// tables mksquashfs and moobox write, so the walk reads each once, and
+// memory does not grow with the number of fragment blocks.
 func (r *sqReader) fragment(i uint32) ([]byte, error) {
-	if b, ok := r.frags[i]; ok {
-		return b, nil
+	if r.fragData != nil && r.fragIdx == i {
+		return r.fragData, nil
 	}
 	if i >= r.fragCount {
 		return nil, fmt.Errorf("fragment %d of %d", i, r.fragCount)
@@ -467,11 +601,11 @@ func (r *sqReader) fragment(i uint32) ([]byte, error) {
 	}
 	data := r.img[start : start+size]
 	if w&(1<<24) == 0 {
-		if data, err = decompress(r.comp, data, int(r.bs)); err != nil {
+		if data, err = r.decompressData(data); err != nil {
 			return nil, fmt.Errorf("fragment %d at %d: %v", i, start, err)
 		}
 	}
-	r.frags[i] = data
+	r.fragIdx, r.fragData = i, data
 	return data, nil
 }
 

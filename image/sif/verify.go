@@ -2,6 +2,7 @@ package sif
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -207,8 +208,8 @@ func joinProblems(p []string) error {
 	return errors.New(strings.Join(p, "; "))
 }
 
-// maxExe bounds the /bin/sh read whole for the ELF checks (moobox's
-// busybox is a few MiB).
+// maxExe bounds the /bin/sh Verify checks (moobox's busybox is a few
+// MiB).
 const maxExe = 256 << 20
 
 func (r *Report) checkSquash(img []byte, arch string) error {
@@ -217,22 +218,7 @@ func (r *Report) checkSquash(img []byte, arch string) error {
 		return err
 	}
 	r.SquashBytes = int64(len(sq.img))
-	// Every entry is visited and every regular file read to its end,
-	// decompressing each block and fragment: a corrupted block fails here,
-	// as it does in unsquashfs, not later inside a container. Hard links
-	// are read once.
-	read := map[uint64]bool{}
-	err = sq.walk(func(p string, in *sqInode) error {
-		r.Files++
-		if in.mode.IsRegular() && !read[in.ref] {
-			read[in.ref] = true
-			if _, err := sq.readFile(in, false); err != nil {
-				return fmt.Errorf("/%s: %v", p, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if r.Files, err = checkData(sq); err != nil {
 		return err
 	}
 	for _, want := range []struct {
@@ -271,84 +257,145 @@ func (r *Report) checkSquash(img []byte, arch string) error {
 	if in.size > maxExe {
 		return fmt.Errorf("/%s: %d bytes, larger than %d MiB", sh, in.size, maxExe>>20)
 	}
-	exe, err := sq.readFile(in, true)
+	// The ELF reader reads the headers it needs, a block at a time: the
+	// file is not read whole (it may be mostly holes).
+	exe, err := sq.open(in)
 	if err != nil {
 		return fmt.Errorf("/%s: %v", sh, err)
 	}
-	if err := checkStatic(exe, arch); err != nil {
+	if err := checkStatic(io.NewSectionReader(exe, 0, int64(in.size)), arch); err != nil {
 		return fmt.Errorf("/bin/sh -> /%s %v", sh, err)
 	}
 	return nil
 }
 
-// resolve follows symlinks from p inside the image (relative to its root)
-// to a regular executable file.
-func resolve(sq *sqReader, p string) (string, error) {
-	for hops := 0; hops < 40; hops++ {
-		// Resolve the parents first: "bin" may itself be a link.
-		dir, base := path.Split(p)
-		if dir != "" {
-			d, err := resolveDir(sq, strings.TrimSuffix(dir, "/"), hops)
-			if err != nil {
-				return "", err
-			}
-			p = path.Join(d, base)
+// maxSymlinks is how many symbolic links one resolution follows, as in
+// Linux (MAXSYMLINKS): more is "too many levels of symbolic links".
+const maxSymlinks = 40
+
+// checkData visits every entry of the image and reads every regular file
+// to its end, and returns the number of entries.
+func checkData(sq *sqReader) (files int, err error) {
+	// Every entry is visited and every regular file read to its end,
+	// decompressing each block and fragment: a corrupted block fails here,
+	// as it does in unsquashfs, not later inside a container. Hard links
+	// are read once, and so are files whose blocks are the same
+	// (mksquashfs stores identical files once and gives each inode the
+	// same block list): the work stays bounded by the image's size.
+	read := map[uint64]bool{}
+	checked := map[[sha256.Size]byte]bool{}
+	err = sq.walk(func(p string, in *sqInode) error {
+		files++
+		if !in.mode.IsRegular() || read[in.ref] {
+			return nil
 		}
-		in, err := sq.lookup(p)
+		read[in.ref] = true
+		f, err := sq.open(in)
+		if err != nil {
+			return fmt.Errorf("/%s: %v", p, err)
+		}
+		if key := f.key(); !checked[key] {
+			checked[key] = true
+			if err := f.check(); err != nil {
+				return fmt.Errorf("/%s: %v", p, err)
+			}
+		}
+		return nil
+	})
+	return files, err
+}
+
+// resolve follows symlinks from p inside the image (relative to its root)
+// to a regular executable file, and returns the path without symlinks.
+// Like the kernel's path walk it goes component by component, each
+// directory looked up once from its parent, and counts the links it
+// follows, in any component, against one budget: the work is bounded by
+// the budget and the links' lengths whatever the links point to.
+// Absolute targets and ".." above the root stay inside the image, as in
+// a container.
+func resolve(sq *sqReader, p string) (string, error) {
+	root, err := sq.inode(sq.rootRef)
+	if err != nil {
+		return "", err
+	}
+	type step struct {
+		name string
+		in   *sqInode
+	}
+	var cur []step // the resolved path so far
+	where := func(name string) string {
+		names := make([]string, 0, len(cur)+1)
+		for _, s := range cur {
+			names = append(names, s.name)
+		}
+		return path.Join(append(names, name)...)
+	}
+	// Directory listings by inode, read once.
+	listings := map[uint64]map[string]uint64{}
+	todo := strings.Split(p, "/")
+	links := 0
+	for len(todo) > 0 {
+		name := todo[0]
+		todo = todo[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) > 0 {
+				cur = cur[:len(cur)-1]
+			}
+			continue
+		}
+		dir := root
+		if len(cur) > 0 {
+			dir = cur[len(cur)-1].in
+		}
+		if !dir.mode.IsDir() {
+			return "", fmt.Errorf("/%s is not a directory", where(""))
+		}
+		list, ok := listings[dir.ref]
+		if !ok {
+			des, err := sq.readDir(dir)
+			if err != nil {
+				return "", fmt.Errorf("/%s: %v", where(""), err)
+			}
+			list = make(map[string]uint64, len(des))
+			for _, d := range des {
+				list[d.name] = d.ref
+			}
+			listings[dir.ref] = list
+		}
+		ref, ok := list[name]
+		if !ok {
+			return "", fmt.Errorf("/%s: %w", where(name), fs.ErrNotExist)
+		}
+		in, err := sq.inode(ref)
 		if err != nil {
 			return "", err
 		}
-		switch {
-		case in.mode&fs.ModeSymlink != 0:
-			p = linkTarget(p, in.target)
-		case in.mode.IsRegular():
-			if in.mode.Perm()&0o111 == 0 {
-				return "", fmt.Errorf("/%s is not executable", p)
+		if in.mode&fs.ModeSymlink != 0 {
+			if links++; links > maxSymlinks {
+				return "", fmt.Errorf("too many levels of symbolic links (more than %d)", maxSymlinks)
 			}
-			return p, nil
-		default:
-			return "", fmt.Errorf("/%s is a %v", p, in.mode.Type())
+			if strings.HasPrefix(in.target, "/") {
+				cur = cur[:0]
+			}
+			todo = append(strings.Split(in.target, "/"), todo...)
+			continue
 		}
+		cur = append(cur, step{name, in})
 	}
-	return "", fmt.Errorf("too many levels of symbolic links")
-}
-
-// linkTarget is where a link at p pointing to tgt leads, relative to the
-// image root (absolute targets are inside the image, as in a container).
-func linkTarget(p, tgt string) string {
-	if strings.HasPrefix(tgt, "/") {
-		return path.Clean(strings.TrimPrefix(tgt, "/"))
+	if len(cur) == 0 {
+		return "", fmt.Errorf("/%s is the root directory", p)
 	}
-	return path.Join(path.Dir(p), tgt)
-}
-
-func resolveDir(sq *sqReader, p string, depth int) (string, error) {
-	if p == "" || p == "." {
-		return ".", nil
+	in, final := cur[len(cur)-1].in, where("")
+	switch {
+	case !in.mode.IsRegular():
+		return "", fmt.Errorf("/%s is a %v", final, in.mode.Type())
+	case in.mode.Perm()&0o111 == 0:
+		return "", fmt.Errorf("/%s is not executable", final)
 	}
-	if depth > 40 {
-		return "", fmt.Errorf("too many levels of symbolic links")
-	}
-	parent, err := resolveDir(sq, path.Dir(p), depth+1)
-	if err != nil {
-		return "", err
-	}
-	p = path.Join(parent, path.Base(p))
-	if p == ".." || strings.HasPrefix(p, "../") {
-		// Above the root is the root, as in a container.
-		return resolveDir(sq, strings.TrimLeft(strings.TrimPrefix(p, ".."), "/"), depth+1)
-	}
-	in, err := sq.lookup(p)
-	if err != nil {
-		return "", err
-	}
-	if in.mode&fs.ModeSymlink != 0 {
-		return resolveDir(sq, linkTarget(p, in.target), depth+1)
-	}
-	if !in.mode.IsDir() {
-		return "", fmt.Errorf("/%s is not a directory", p)
-	}
-	return p, nil
+	return final, nil
 }
 
 // WriteTo prints the report like "siftool list" followed by a summary.
