@@ -43,6 +43,7 @@ import (
 	"github.com/apptainer/sif/v2/pkg/sif"
 
 	"github.com/moobox/moobox/image/deffile"
+	"github.com/moobox/moobox/image/oci"
 	"github.com/moobox/moobox/image/rootfs"
 	spdx "github.com/moobox/moobox/image/sbom"
 	"github.com/moobox/moobox/image/squashfs"
@@ -74,7 +75,7 @@ const (
 const DefaultRunscript = `# No %runscript in the definition file: moobuild's default. With no
 # arguments the demo, with arguments those (singularity run IMAGE cowsay hi).
 if [ "$#" -eq 0 ]; then
-    fortune | cowsay | lolcat
+    ` + oci.Demo + `
 else
     exec "$@"
 fi`
