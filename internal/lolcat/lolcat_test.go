@@ -516,11 +516,25 @@ func TestWide(t *testing.T) {
 	if n := len(re.FindAll(out, -1)); n != 9 {
 		t.Fatalf("%d units without --wide", n)
 	}
-	// Endless combining marks: units stay bounded, nothing is lost.
+	// Endless combining marks: units stay bounded (at most the 64 bytes
+	// the package doc promises, so about len/64 units, not one per mark),
+	// nothing is lost.
 	in := "a" + strings.Repeat("\u0301", 1000) + "\n"
 	out, _, _ = run(t, "", []byte(in), nil, "-f", "-S", "1", "--wide")
 	if !subsequence([]byte(in), out) {
 		t.Fatal("--wide lost combining marks")
+	}
+	units := regexp.MustCompile(`\x1b\[38;5;\d+m(.*?)\x1b\[39m`).FindAllSubmatch(out, -1)
+	var text []byte
+	for _, u := range units {
+		if len(u[1]) > 64 {
+			t.Fatalf("--wide unit of %d bytes (more than 64)", len(u[1]))
+		}
+		text = append(text, u[1]...)
+	}
+	line := len(in) - 1
+	if string(text)+"\n" != in || len(units) < line/64 || len(units) > 2*line/64+2 {
+		t.Fatalf("--wide: %d units for %d bytes of marks (text kept: %v)", len(units), line, string(text)+"\n" == in)
 	}
 }
 
