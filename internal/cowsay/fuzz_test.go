@@ -68,6 +68,7 @@ func FuzzWrap(f *testing.F) {
 	f.Add("\u0301\n \u0309", -2)
 	f.Add("🇫🇷🇯🇵🇩🇪 👨‍👩‍👧👨‍👩‍👧", 4)
 	f.Add("a \x1b[31mred\x1b[m \x1b]8;;u\x1b\\link\x1b]8;;\a ᄀ\u1161", 3)
+	f.Add("ab\u0600 cd \u0605 \u0605x\u06dd\u00a0y", 4)
 	f.Fuzz(func(t *testing.T, msg string, cols int) {
 		if !utf8.ValidString(msg) || cols > 200 || cols < -5 {
 			return
