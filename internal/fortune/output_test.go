@@ -240,3 +240,39 @@ func copyExec(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStrfileFullDiskKeepsOld: when the disk is full, replacing one's own
+// index fails with an error and leaves the old index whole (Debian's
+// strfile truncates it and exits 0). A tmpfs with no inode left stands in
+// for the full disk, in a private mount namespace.
+func TestStrfileFullDiskKeepsOld(t *testing.T) {
+	testutil.RequireRoot(t)
+	unshare := testutil.RequireTool(t, "unshare", "util-linux")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt, keep := t.TempDir(), t.TempDir()
+	script := `set -e
+mount -t tmpfs -o size=64k,nr_inodes=5 tmpfs "$1"
+cd "$1"
+printf 'x\n%%\n' > in
+"$2" -s in in.dat
+cp in.dat "$3/orig.dat"
+seq 1 1500 | sed 's/$/\n%/' > big
+dd if=/dev/zero of=fill bs=4k 2>/dev/null || true
+set +e
+"$2" -s big in.dat
+echo "rc=$?"
+cmp -s in.dat "$3/orig.dat" && echo same
+`
+	cmd := exec.Command(unshare, "-m", "sh", "-c", script, "sh", mnt, exe, keep)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C", "MOOBOX_FORTUNE_TEST_MAIN=strfile"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "No space left on device") || !strings.Contains(string(out), "rc=1\n") || !strings.Contains(string(out), "same\n") {
+		t.Errorf("strfile on a full disk:\n%s\nwant an error, exit 1 and the old index unchanged", out)
+	}
+}

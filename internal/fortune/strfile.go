@@ -440,7 +440,9 @@ func writeFileAtomic(path string, data []byte) error {
 		}
 		// fopen's own check: if we may not write the file, neither may
 		// strfile, whatever the directory allows.
-		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		// O_CREAT as fopen("w") has it: the kernel's protected_regular
+		// check for sticky directories applies only to such opens.
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE, 0o644)
 		if err != nil {
 			return err
 		}
@@ -468,6 +470,12 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
+// noWriteDir reports whether err says the directory may not be written
+// (rather than that it is full, or anything else).
+func noWriteDir(err error) bool {
+	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EROFS)
+}
+
 // replace writes data to a temporary file next to target and renames it
 // over target, giving it gid (-1: any). It reports false, with nothing
 // changed, when it cannot make the temporary file or give it that group:
@@ -479,7 +487,9 @@ func replace(target string, data []byte, mode os.FileMode, gid int) (bool, error
 	// A short fixed prefix: the target's own name may be 255 bytes long.
 	f, err := os.CreateTemp(parentDir(target), ".strfile*.tmp")
 	if err != nil {
-		return false, err
+		// Only a directory we may not write sends the caller to write in
+		// place; a full disk or inode table must leave the old file whole.
+		return !noWriteDir(err), err
 	}
 	tmp := f.Name()
 	fail := func(tried bool, err error) (bool, error) {
@@ -494,7 +504,7 @@ func replace(target string, data []byte, mode os.FileMode, gid int) (bool, error
 		}
 		if int(st.Gid) != gid {
 			if err := f.Chown(-1, gid); err != nil {
-				return fail(false, err)
+				return fail(!errors.Is(err, syscall.EPERM), err)
 			}
 		}
 	}
