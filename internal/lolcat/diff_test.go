@@ -352,4 +352,26 @@ func TestAnimateForcedCut(t *testing.T) {
 	if !bytes.Contains(got, []byte("mz\x1b[39m")) {
 		t.Errorf("the text after the OSC is not painted")
 	}
+	// A forced cut that lands on the end of the file leaves a split
+	// character or a lone ESC waiting; it is painted, not lost, whether
+	// another file follows or not.
+	eacute := strings.Repeat("\u00e9", animMax/2)
+	for _, c := range []struct{ name, in string }{
+		{"split character", ("a" + eacute)[:animMax]},
+		{"lone ESC", ("a" + eacute)[:animMax-1] + "\x1b"},
+	} {
+		last := c.in[len(c.in)-1:]
+		got, _, _ := run(t, "", []byte(c.in), nil, args...)
+		if !bytes.Contains(got[max(0, len(got)-100):], []byte(last+"\x1b[39m")) {
+			t.Errorf("%s at the end of the input: the last byte %q is lost (output ends %q)", c.name, last, got[max(0, len(got)-40):])
+		}
+		dir := t.TempDir()
+		f1, f2 := filepath.Join(dir, "f1"), filepath.Join(dir, "f2")
+		os.WriteFile(f1, []byte(c.in), 0o644)
+		os.WriteFile(f2, []byte("b\n"), 0o644)
+		got, _, _ = run(t, "", nil, nil, append(args, f1, f2)...)
+		if n := bytes.Count(got, []byte(last+"\x1b[39m")); n < 1 {
+			t.Errorf("%s at the end of the first file: its last byte %q is lost", c.name, last)
+		}
+	}
 }

@@ -25,7 +25,8 @@
 //   - with -a each piece of a line is held to be repainted. Where Ruby
 //     holds more than one 4096-byte chunk (every chunk ends inside a
 //     character, or inside an escape sequence that ends later) moobox
-//     holds the piece too, and paints it as Ruby does, up to 1 MiB; past
+//     holds the piece too, and paints it as Ruby does, up to 1 MiB (after
+//     tabs are expanded to 8 spaces, so as little as 128 KiB of tabs); past
 //     that (past 64 KiB once the file has shown invalid UTF-8, which Ruby
 //     never prints) it cuts the piece so memory stays bounded. The cut
 //     never splits a character: a character or escape sequence it

@@ -1005,6 +1005,11 @@ const (
 
 // finish ends the file: a last line without "\n" is a piece.
 func (p *painter) finish() {
+	if !p.inPiece && p.carry != (parseSt{}) {
+		// A forced cut at the very end left a split character or a lone
+		// ESC waiting: paint it as its own piece rather than lose it.
+		p.openPiece()
+	}
 	if p.inPiece {
 		p.closePiece(false)
 	}
