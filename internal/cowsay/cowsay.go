@@ -31,7 +31,11 @@
 //     built by them in all in one run ("builds too much"); Perl reads and
 //     builds without bound.
 //   - Invalid UTF-8 is read as Latin-1, as Perl does for arguments (Perl
-//     dies on it in standard input).
+//     dies on it in standard input), and then measured and wrapped like any
+//     other text, even with --compat: Perl keeps such an argument as bytes,
+//     measures its lines as -1 columns (a two-column balloon top, padding
+//     off by two) and treats U+00A0 and U+0085 as spaces only when
+//     wrapping, not when squeezing spaces.
 //   - Text is always read as UTF-8, whatever the locale: under LC_ALL=C
 //     Perl works on bytes and measures each byte of a multi-byte character.
 //   - A cow file in UTF-8 prints as written; Perl reads its bytes as
