@@ -2,7 +2,6 @@ package sif
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,7 +37,7 @@ func Extract(img []byte, dir string) error {
 			return os.Symlink(in.target, dst)
 		case m.IsRegular():
 			// Copied a block at a time: memory does not grow with
-			// the file's size.
+			// the file's size, and holes stay holes.
 			f, err := sq.open(in)
 			if err != nil {
 				return fmt.Errorf("/%s: %v", p, err)
@@ -47,7 +46,7 @@ func Extract(img []byte, dir string) error {
 			if err != nil {
 				return err
 			}
-			if _, err := io.Copy(out, io.NewSectionReader(f, 0, int64(in.size))); err != nil {
+			if err := f.writeTo(out); err != nil {
 				out.Close()
 				return fmt.Errorf("/%s: %v", p, err)
 			}

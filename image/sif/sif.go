@@ -20,7 +20,12 @@
 // %runscript gets DefaultRunscript (the demo, or the arguments), not a
 // script saying there is none, so the SIF runs what the OCI image of the
 // same file runs; and Verify (moobuild verify) reads the SquashFS with a
-// strict reader of its own that decompresses every block of every file.
+// strict reader of its own that decompresses every block of every file,
+// each distinct data block and fragment block once, and refuses files
+// whose block lists share only part of their blocks (unsquashfs reads
+// them; neither mksquashfs nor moobox writes them, and they would let a
+// small image make the check decompress the same blocks many times).
+// Extract writes sparse files sparse, as unsquashfs does.
 //
 // Everything is a function of the tree, the definition file and the
 // creation time (SOURCE_DATE_EPOCH): the SIF's times are that time and its

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 )
@@ -18,10 +19,9 @@ import (
 // blocks are capped at their nominal size, and reading a file decompresses
 // every one of its blocks and its fragment, so a corrupted data block is
 // an error here and not only when the file is later read in a container.
-// Memory does not grow with what the image describes: file data is read a
-// block at a time (holes cost nothing), only the last fragment block is
-// kept, metadata is capped at maxMetaBytes and decompression work at
-// maxWork.
+// Memory does not grow with what the image describes: block lists are
+// streamed, file data is read a block at a time (holes cost nothing), a
+// few fragment blocks are kept, and metadata is capped at maxMetaBytes.
 type sqReader struct {
 	img                             []byte // truncated to bytes_used
 	comp                            uint16
@@ -30,10 +30,10 @@ type sqReader struct {
 	rootRef                         uint64
 	inodeTable, dirTable, fragTable uint64
 	meta                            map[uint64]metaBlock // by absolute offset
-	fragIdx                         uint32               // the fragment block in fragData
-	fragData                        []byte               // the last fragment block read, decompressed
+	frags                           []fragBlock          // recently used fragment blocks, decompressed
+	fragLens                        map[uint32]int       // decompressed lengths of the fragment blocks checked
 	metaBytes                       int
-	work                            int64 // data decompressed, see maxWork
+	work                            int64 // data decompressed, see decompressData
 }
 
 type metaBlock struct {
@@ -380,20 +380,29 @@ func (r *sqReader) lookup(p string) (*sqInode, error) {
 	return in, nil
 }
 
-// sqFile reads one regular file's data: its block list is read and every
-// block located inside the image when it is opened, and blocks are
-// decompressed one at a time as they are read, so reading a file holds
-// one block whatever its size, and a hole (a block of zeros stored as
-// nothing) costs no allocation.
+// sqFile reads one regular file's data. Opening it reads its block list
+// once, as a stream, checking every block lies inside the image, and keeps
+// only where the list's stored blocks end and a digest of the list: memory
+// does not grow with the file's size. Blocks are decompressed one at a
+// time; a hole (a block of zeros stored as nothing) costs nothing. Random
+// access (ReadAt) indexes the list, and only for files of at most
+// maxIndexed bytes.
 type sqFile struct {
-	r      *sqReader
-	in     *sqInode
-	words  []uint32 // the block list: size | 1<<24 when stored uncompressed
+	r    *sqReader
+	in   *sqInode
+	tail uint64            // bytes in the fragment
+	end  uint64            // where the last stored block ends
+	key  [sha256.Size]byte // the blocks read: files with the same key read the same blocks
+	// The block list, built by the first ReadAt.
+	words  []uint32 // size | 1<<24 when stored uncompressed
 	starts []uint64 // where each block starts in the image
-	tail   uint64   // bytes in the fragment
 	cur    int      // block in buf, -1 for none
 	buf    []byte
 }
+
+// maxIndexed bounds the files ReadAt reads (the labels and /bin/sh): their
+// block lists are held, 12 bytes a block.
+const maxIndexed = maxExe
 
 // open reads in's block list and checks every block lies inside the image
 // and the fragment is consistent with the size.
@@ -401,59 +410,72 @@ func (r *sqReader) open(in *sqInode) (*sqFile, error) {
 	if !in.mode.IsRegular() {
 		return nil, fmt.Errorf("not a regular file")
 	}
-	f := &sqFile{r: r, in: in, cur: -1}
-	c := in.sizesAt
-	pos := in.blocksStart
-	left := in.size
-	// No preallocation: nblocks comes from the image; the list's entries
-	// are read from metadata, which is bounded by maxMetaBytes.
-	for i := uint64(0); i < in.nblocks; i++ {
-		w, err := c.u32()
-		if err != nil {
-			return nil, fmt.Errorf("block list: %v", err)
-		}
-		size := uint64(w &^ (1 << 24))
-		if size > uint64(r.bs) || pos > uint64(len(r.img)) || size > uint64(len(r.img))-pos {
-			return nil, fmt.Errorf("block %d: %d bytes at %d beyond the image", i, size, pos)
-		}
-		f.words = append(f.words, w)
-		f.starts = append(f.starts, pos)
-		pos += size
-		left -= min(left, uint64(r.bs))
-	}
+	f := &sqFile{r: r, in: in, cur: -1, end: in.blocksStart}
+	bs := uint64(r.bs)
 	if in.frag != noFragment {
-		if left == 0 || left >= uint64(r.bs) {
-			return nil, fmt.Errorf("fragment for a %d-byte tail", left)
+		if f.tail = in.size % bs; f.tail == 0 {
+			return nil, fmt.Errorf("fragment for a 0-byte tail")
 		}
-	} else if left != 0 {
-		return nil, fmt.Errorf("%d bytes of %d not stored", left, in.size)
 	}
-	f.tail = left
+	// The digest covers what checking the blocks depends on: where they
+	// are, their entries and the length the last one must have.
+	h := sha256.New()
+	var b [8]byte
+	le := binary.LittleEndian
+	last := uint64(0)
+	if in.nblocks > 0 {
+		last = min(in.size-(in.nblocks-1)*bs, bs)
+	}
+	for _, v := range []uint64{in.blocksStart, in.nblocks, last} {
+		le.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	err := f.blockList(func(_ uint64, w uint32, pos uint64) error {
+		le.PutUint32(b[:], w)
+		h.Write(b[:4])
+		if size := uint64(w &^ (1 << 24)); size > 0 {
+			f.end = pos + size
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.key = [sha256.Size]byte(h.Sum(nil))
 	return f, nil
 }
 
-// key identifies the data f reads: files with the same key hold the same
-// bytes.
-func (f *sqFile) key() [sha256.Size]byte {
-	h := sha256.New()
-	in := f.in
-	binary.Write(h, binary.LittleEndian, []uint64{in.size, in.blocksStart, uint64(in.frag), uint64(in.fragOffset)})
-	binary.Write(h, binary.LittleEndian, f.words)
-	return [sha256.Size]byte(h.Sum(nil))
+// blockList streams f's block list, calling fn with each block's index,
+// entry and position once the block is known to lie inside the image.
+func (f *sqFile) blockList(fn func(i uint64, w uint32, pos uint64) error) error {
+	r := f.r
+	c := f.in.sizesAt
+	pos := f.in.blocksStart
+	for i := uint64(0); i < f.in.nblocks; i++ {
+		w, err := c.u32()
+		if err != nil {
+			return fmt.Errorf("block list: %v", err)
+		}
+		size := uint64(w &^ (1 << 24))
+		if size > uint64(r.bs) || pos > uint64(len(r.img)) || size > uint64(len(r.img))-pos {
+			return fmt.Errorf("block %d: %d bytes at %d beyond the image", i, size, pos)
+		}
+		if err := fn(i, w, pos); err != nil {
+			return err
+		}
+		pos += size
+	}
+	return nil
 }
 
-// block returns block i decompressed, or nil for a hole.
-func (f *sqFile) block(i int) ([]byte, error) {
-	if i == f.cur {
-		return f.buf, nil
-	}
+// decode returns block i, entry w at pos, decompressed, or nil for a hole.
+func (f *sqFile) decode(i uint64, w uint32, pos uint64) ([]byte, error) {
 	r := f.r
-	want := min(f.in.size-uint64(i)*uint64(r.bs), uint64(r.bs))
-	w, pos := f.words[i], f.starts[i]
 	size := uint64(w &^ (1 << 24))
 	if size == 0 {
 		return nil, nil
 	}
+	want := min(f.in.size-i*uint64(r.bs), uint64(r.bs))
 	data := r.img[pos : pos+size]
 	if w&(1<<24) == 0 {
 		var err error
@@ -464,8 +486,35 @@ func (f *sqFile) block(i int) ([]byte, error) {
 	if uint64(len(data)) != want {
 		return nil, fmt.Errorf("block %d at %d: %d bytes, want %d", i, pos, len(data), want)
 	}
-	f.cur, f.buf = i, data
 	return data, nil
+}
+
+// checkBlocks decompresses every block, keeping none.
+func (f *sqFile) checkBlocks() error {
+	return f.blockList(func(i uint64, w uint32, pos uint64) error {
+		_, err := f.decode(i, w, pos)
+		return err
+	})
+}
+
+// checkTail checks the file's tail lies inside its fragment block, which
+// is decompressed once for all the files that share it.
+func (f *sqFile) checkTail() error {
+	if f.tail == 0 {
+		return nil
+	}
+	n, err := f.r.fragLen(f.in.frag)
+	if err != nil {
+		return err
+	}
+	return f.tailFits(n)
+}
+
+func (f *sqFile) tailFits(n int) error {
+	if off := uint64(f.in.fragOffset); off > uint64(n) || f.tail > uint64(n)-off {
+		return fmt.Errorf("fragment %d: %d bytes at %d beyond its %d bytes", f.in.frag, f.tail, off, n)
+	}
+	return nil
 }
 
 // fragTail returns the file's bytes stored in its fragment block.
@@ -475,30 +524,82 @@ func (f *sqFile) fragTail() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if uint64(in.fragOffset) > uint64(len(fb)) || f.tail > uint64(len(fb))-uint64(in.fragOffset) {
-		return nil, fmt.Errorf("fragment %d: %d bytes at %d beyond its %d bytes", in.frag, f.tail, in.fragOffset, len(fb))
+	if err := f.tailFits(len(fb)); err != nil {
+		return nil, err
 	}
 	return fb[in.fragOffset : uint64(in.fragOffset)+f.tail], nil
 }
 
-// check decompresses every block and the fragment, keeping none.
-func (f *sqFile) check() error {
-	for i := range f.words {
-		if _, err := f.block(i); err != nil {
+// writeTo writes the file's content to out, a new empty file, seeking
+// over holes and setting the size at the end, so a sparse file stays
+// sparse (as unsquashfs writes it).
+func (f *sqFile) writeTo(out *os.File) error {
+	bs := uint64(f.r.bs)
+	err := f.blockList(func(i uint64, w uint32, pos uint64) error {
+		b, err := f.decode(i, w, pos)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			_, err = out.Seek(int64(min(f.in.size-i*bs, bs)), io.SeekCurrent)
+		} else {
+			_, err = out.Write(b)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if f.tail > 0 {
+		t, err := f.fragTail()
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(t); err != nil {
 			return err
 		}
 	}
-	if f.tail > 0 {
-		_, err := f.fragTail()
-		return err
+	return out.Truncate(int64(f.in.size))
+}
+
+// index builds the block list ReadAt needs.
+func (f *sqFile) index() error {
+	if f.words != nil || f.in.nblocks == 0 {
+		return nil
 	}
-	return nil
+	if f.in.size > maxIndexed {
+		return fmt.Errorf("%d bytes: too large to read at random (at most %d MiB)", f.in.size, maxIndexed>>20)
+	}
+	words := make([]uint32, 0, f.in.nblocks)
+	starts := make([]uint64, 0, f.in.nblocks)
+	err := f.blockList(func(_ uint64, w uint32, pos uint64) error {
+		words, starts = append(words, w), append(starts, pos)
+		return nil
+	})
+	f.words, f.starts = words, starts
+	return err
+}
+
+// block returns block i decompressed, or nil for a hole.
+func (f *sqFile) block(i int) ([]byte, error) {
+	if i == f.cur {
+		return f.buf, nil
+	}
+	data, err := f.decode(uint64(i), f.words[i], f.starts[i])
+	if err != nil {
+		return nil, err
+	}
+	f.cur, f.buf = i, data
+	return data, nil
 }
 
 // ReadAt reads the file's content; holes read as zeros.
 func (f *sqFile) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
+	}
+	if err := f.index(); err != nil {
+		return 0, err
 	}
 	size := f.in.size
 	n := 0
@@ -535,16 +636,15 @@ func (f *sqFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// readFile checks every block and the fragment of a regular file and
-// returns the content (nil when keep is false: the data is checked and
-// dropped). Callers bound in.size before keeping the content.
-func (r *sqReader) readFile(in *sqInode, keep bool) ([]byte, error) {
+// readFile returns the content of a regular file of at most maxIndexed
+// bytes, checking every block and the fragment. Callers bound in.size.
+func (r *sqReader) readFile(in *sqInode) ([]byte, error) {
 	f, err := r.open(in)
 	if err != nil {
 		return nil, err
 	}
-	if !keep {
-		return nil, f.check()
+	if in.size > maxIndexed {
+		return nil, fmt.Errorf("%d bytes: too large to read whole", in.size)
 	}
 	out := make([]byte, in.size)
 	if _, err := f.ReadAt(out, 0); err != nil && err != io.EOF {
@@ -553,28 +653,50 @@ func (r *sqReader) readFile(in *sqInode, keep bool) ([]byte, error) {
 	return out, nil
 }
 
-// maxWork bounds the data Verify or Extract decompresses from data blocks
-// and fragments: a small image can reference the same compressed blocks
-// from many files.
-const maxWork = 4 << 30
-
-// decompressData decompresses a data or fragment block, charging it to
-// the reader's work budget.
+// decompressData decompresses a data or fragment block. work counts the
+// block sizes decompressed, for the tests: Verify decompresses each
+// distinct block once, so its work is that of reading the image's data
+// once, whatever the number of files sharing it.
 func (r *sqReader) decompressData(b []byte) ([]byte, error) {
 	r.work += int64(r.bs)
-	if r.work > maxWork {
-		return nil, fmt.Errorf("more than %d GiB of data to decompress", maxWork>>30)
-	}
 	return decompress(r.comp, b, int(r.bs))
 }
 
-// fragment returns fragment block i, decompressed. Only the last one is
-// kept: files sharing a fragment block are next to each other in the
-// tables mksquashfs and moobox write, so the walk reads each once, and
-// memory does not grow with the number of fragment blocks.
+// fragCacheBlocks is how many decompressed fragment blocks the reader
+// keeps (at most 8 MiB): files sharing a fragment block are mostly next
+// to each other in the tables, so Extract and ReadAt rarely decompress one
+// twice, and memory does not grow with the number of fragment blocks.
+const fragCacheBlocks = 8
+
+// fragLen returns the decompressed length of fragment block i,
+// decompressing it the first time only: Verify checks each file's tail
+// against it, so every fragment block is decompressed once whatever the
+// order of the files that share it.
+func (r *sqReader) fragLen(i uint32) (int, error) {
+	if n, ok := r.fragLens[i]; ok {
+		return n, nil
+	}
+	fb, err := r.fragment(i)
+	if err != nil {
+		return 0, err
+	}
+	if r.fragLens == nil {
+		r.fragLens = map[uint32]int{}
+	}
+	r.fragLens[i] = len(fb)
+	return len(fb), nil
+}
+
+// fragment returns fragment block i, decompressed, from a small cache of
+// the most recently used ones.
 func (r *sqReader) fragment(i uint32) ([]byte, error) {
-	if r.fragData != nil && r.fragIdx == i {
-		return r.fragData, nil
+	for k, c := range r.frags {
+		if c.i == i {
+			// Most recently used last.
+			copy(r.frags[k:], r.frags[k+1:])
+			r.frags[len(r.frags)-1] = c
+			return c.data, nil
+		}
 	}
 	if i >= r.fragCount {
 		return nil, fmt.Errorf("fragment %d of %d", i, r.fragCount)
@@ -605,8 +727,16 @@ func (r *sqReader) fragment(i uint32) ([]byte, error) {
 			return nil, fmt.Errorf("fragment %d at %d: %v", i, start, err)
 		}
 	}
-	r.fragIdx, r.fragData = i, data
+	if len(r.frags) == fragCacheBlocks {
+		r.frags = append(r.frags[:0], r.frags[1:]...)
+	}
+	r.frags = append(r.frags, fragBlock{i, data})
 	return data, nil
+}
+
+type fragBlock struct {
+	i    uint32
+	data []byte
 }
 
 // walk visits every entry under the root, parents first, with its path

@@ -2,6 +2,7 @@ package sif
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -244,7 +246,7 @@ func (r *Report) checkSquash(img []byte, arch string) error {
 		return fmt.Errorf("/%s: unreadable or larger than 1 MiB", LabelsPath)
 	}
 	var labels map[string]string
-	if b, err := sq.readFile(in, true); err != nil || json.Unmarshal(b, &labels) != nil {
+	if b, err := sq.readFile(in); err != nil || json.Unmarshal(b, &labels) != nil {
 		return fmt.Errorf("/%s is not a JSON object of labels", LabelsPath)
 	}
 	sh, err := resolve(sq, "bin/sh")
@@ -278,10 +280,19 @@ const maxSymlinks = 40
 func checkData(sq *sqReader) (files int, err error) {
 	// Every entry is visited and every regular file read to its end,
 	// decompressing each block and fragment: a corrupted block fails here,
-	// as it does in unsquashfs, not later inside a container. Hard links
-	// are read once, and so are files whose blocks are the same
-	// (mksquashfs stores identical files once and gives each inode the
-	// same block list): the work stays bounded by the image's size.
+	// as it does in unsquashfs, not later inside a container. Each block
+	// is decompressed once: hard links are read once, files whose blocks
+	// are the same (mksquashfs stores identical files once and gives each
+	// inode the same block list, appended images included) are checked
+	// once, and each fragment block is decompressed once, however the
+	// files sharing it are ordered. Block lists that share only part of
+	// their blocks are refused (mksquashfs and moobox never write them):
+	// so the work is that of reading the image's data once.
+	type run struct {
+		p string
+		f *sqFile
+	}
+	var runs []run
 	read := map[uint64]bool{}
 	checked := map[[sha256.Size]byte]bool{}
 	err = sq.walk(func(p string, in *sqInode) error {
@@ -294,15 +305,32 @@ func checkData(sq *sqReader) (files int, err error) {
 		if err != nil {
 			return fmt.Errorf("/%s: %v", p, err)
 		}
-		if key := f.key(); !checked[key] {
-			checked[key] = true
-			if err := f.check(); err != nil {
-				return fmt.Errorf("/%s: %v", p, err)
-			}
+		if err := f.checkTail(); err != nil {
+			return fmt.Errorf("/%s: %v", p, err)
+		}
+		if f.end > in.blocksStart && !checked[f.key] {
+			checked[f.key] = true
+			runs = append(runs, run{p, f})
 		}
 		return nil
 	})
-	return files, err
+	if err != nil {
+		return files, err
+	}
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.f.in.blocksStart, b.f.in.blocksStart) })
+	var end uint64
+	for i, r := range runs {
+		if i > 0 && r.f.in.blocksStart < end {
+			return files, fmt.Errorf("/%s shares only part of its data blocks with another file", r.p)
+		}
+		end = max(end, r.f.end)
+	}
+	for _, r := range runs {
+		if err := r.f.checkBlocks(); err != nil {
+			return files, fmt.Errorf("/%s: %v", r.p, err)
+		}
+	}
+	return files, nil
 }
 
 // resolve follows symlinks from p inside the image (relative to its root)

@@ -1,0 +1,152 @@
+package sif
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/moobox/moobox/internal/testutil"
+)
+
+// TestAppendedImageFragmentsOnce: an image made by two mksquashfs runs,
+// the second appended to the first, lists the two runs' files in one
+// directory, alternately: consecutive files have their tails in fragment
+// blocks far apart. Each fragment block is still decompressed once, and
+// the extracted tree is unsquashfs's.
+func TestAppendedImageFragmentsOnce(t *testing.T) {
+	mk := testutil.RequireTool(t, "mksquashfs", "squashfs-tools")
+	src := t.TempDir()
+	for k, d := range []string{"A", "B"} {
+		for i := range 2000 {
+			writeFile(t, filepath.Join(src, d, fmt.Sprintf("f%04d", 2*i+k)), fmt.Appendf(nil, "%s%0996d", d, i), 0o644)
+		}
+	}
+	img := filepath.Join(t.TempDir(), "img.sq")
+	for _, d := range []string{"A", "B"} {
+		cmd := exec.Command(mk, filepath.Join(src, d), img, "-quiet", "-no-progress", "-all-root")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("mksquashfs: %v\n%s", err, b)
+		}
+	}
+	data, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := newSqReader(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := checkData(sq)
+	t.Logf("%d entries, %d fragment blocks, %d blocks decompressed: %v", n, sq.fragCount, sq.work/int64(sq.bs), err)
+	if err != nil || n != 4001 {
+		t.Fatalf("checkData: %d entries, %v", n, err)
+	}
+	if sq.work != int64(sq.fragCount)*int64(sq.bs) {
+		t.Errorf("decompressed %d blocks for %d fragment blocks", sq.work/int64(sq.bs), sq.fragCount)
+	}
+	out := t.TempDir()
+	if err := Extract(data, out); err != nil {
+		t.Fatal(err)
+	}
+	ref := unsquashfs(t, img)
+	if a, b := treeListing(t, ref), treeListing(t, out); a != b {
+		t.Errorf("extracted tree differs from unsquashfs's")
+	}
+	for _, p := range []string{"f0000", "f3999", "f1234"} {
+		a, _ := os.ReadFile(filepath.Join(ref, p))
+		b, err := os.ReadFile(filepath.Join(out, p))
+		if err != nil || !bytes.Equal(a, b) || len(a) != 997 {
+			t.Errorf("%s: %q, want %q (%v)", p, b, a, err)
+		}
+	}
+}
+
+func unsquashfs(t *testing.T, img string) string {
+	t.Helper()
+	un := testutil.RequireTool(t, "unsquashfs", "squashfs-tools")
+	ref := filepath.Join(t.TempDir(), "ref")
+	if b, err := exec.Command(un, "-no-xattrs", "-q", "-d", ref, img).CombinedOutput(); err != nil {
+		t.Fatalf("unsquashfs: %v\n%s", err, b)
+	}
+	return ref
+}
+
+// TestHugeHoleListStreamed: a 1 GiB file of holes with 4 KiB blocks has
+// 262,144 block entries (1 MiB of metadata) in an image of a few KiB.
+// Checking it streams the list: once the metadata is read (and cached),
+// checking again allocates almost nothing, not 12 bytes an entry.
+func TestHugeHoleListStreamed(t *testing.T) {
+	src := t.TempDir()
+	f, err := os.Create(filepath.Join(src, "holes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	img := mksquashfs(t, src, "-b", "4096")
+	sq, err := newSqReader(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkData(sq); err != nil {
+		t.Fatal(err)
+	}
+	before := totalAlloc()
+	if _, err := checkData(sq); err != nil {
+		t.Fatal(err)
+	}
+	alloc := totalAlloc() - before
+	t.Logf("%d-byte image, %d KiB of metadata, %d KiB allocated", len(img), sq.metaBytes>>10, alloc>>10)
+	if alloc > 256<<10 {
+		t.Errorf("%d KiB allocated to check %d KiB of cached metadata", alloc>>10, sq.metaBytes>>10)
+	}
+}
+
+// TestExtractKeepsHoles: a sparse file is extracted sparse, taking no
+// more disk blocks than unsquashfs's copy, with the same content.
+func TestExtractKeepsHoles(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "holes")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("head"), 0)
+	f.WriteAt([]byte("middle"), 100<<20+5)
+	if err := f.Truncate(200 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	data := mksquashfs(t, src, "-b", "128K")
+	img := filepath.Join(t.TempDir(), "img.sq")
+	if err := os.WriteFile(img, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := Extract(data, out); err != nil {
+		t.Fatal(err)
+	}
+	ref := unsquashfs(t, img)
+	var got, want syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(out, "holes"), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Stat(filepath.Join(ref, "holes"), &want); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d-byte image: %d blocks extracted, unsquashfs %d", len(data), got.Blocks, want.Blocks)
+	if got.Size != want.Size || got.Blocks > want.Blocks {
+		t.Errorf("extracted %d bytes in %d blocks, unsquashfs %d bytes in %d", got.Size, got.Blocks, want.Size, want.Blocks)
+	}
+	a, _ := os.ReadFile(filepath.Join(ref, "holes"))
+	b, _ := os.ReadFile(filepath.Join(out, "holes"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("extracted content differs from unsquashfs's")
+	}
+}
