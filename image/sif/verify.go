@@ -366,10 +366,14 @@ func resolve(sq *sqReader, p string) (string, error) {
 		name := todo[0]
 		todo = todo[1:]
 		switch name {
-		case "", ".":
-			continue
-		case "..":
-			if len(cur) > 0 {
+		case "", ".", "..":
+			// As in Linux, these (a trailing "/" included) need the
+			// entry before them to be a directory: "busybox/" is not
+			// busybox.
+			if len(cur) > 0 && !cur[len(cur)-1].in.mode.IsDir() {
+				return "", fmt.Errorf("/%s is not a directory", where(""))
+			}
+			if name == ".." && len(cur) > 0 {
 				cur = cur[:len(cur)-1]
 			}
 			continue
