@@ -389,17 +389,19 @@ func TestWriteOverlapping(t *testing.T) {
 		want    string
 	}{
 		{[]string{"oci:" + dir + "/lay:v2"}, []File{{dir + "/lay/sbom.json", []byte("{}")}},
-			dir + "/lay/sbom.json is inside the layout oci:" + dir + "/lay, which is replaced whole"},
+			dir + "/lay/sbom.json is inside the layout oci:" + dir + "/lay:v2, which is replaced whole"},
 		{[]string{"oci:" + dir + "/lay:v2"}, []File{{dir + "/x/../lay/./blobs", []byte("{}")}},
-			dir + "/x/../lay/./blobs is inside the layout oci:" + dir + "/lay, which is replaced whole"},
+			dir + "/x/../lay/./blobs is inside the layout oci:" + dir + "/lay:v2, which is replaced whole"},
 		{[]string{"oci:" + dir + "/lay:v2", "oci-archive:" + dir + "/lay/a.tar"}, nil,
-			"oci-archive:" + dir + "/lay/a.tar is inside the layout oci:" + dir + "/lay"},
+			"oci-archive:" + dir + "/lay/a.tar:moobox:latest is inside the layout oci:" + dir + "/lay:v2"},
 		{[]string{"oci:" + dir + "/same", "oci-archive:" + dir + "/same"}, nil,
-			"oci:" + dir + "/same and oci-archive:" + dir + "/same are the same path"},
+			"oci:" + dir + "/same:moobox:latest and oci-archive:" + dir + "/same:moobox:latest are the same path"},
+		{[]string{"oci:" + dir + "/two:v1", "oci:" + dir + "/two:v2"}, nil,
+			"oci:" + dir + "/two:v1 and oci:" + dir + "/two:v2 are the same path"},
 		{[]string{"oci-archive:" + dir + "/a.tar", "docker-archive:" + dir + "/a.tar"}, nil,
-			"oci-archive:" + dir + "/a.tar and docker-archive:" + dir + "/a.tar are the same path"},
+			"oci-archive:" + dir + "/a.tar:moobox:latest and docker-archive:" + dir + "/a.tar:moobox:latest are the same path"},
 		{[]string{"oci-archive:" + dir + "/a.tar"}, []File{{dir + "/./a.tar", nil}},
-			"oci-archive:" + dir + "/a.tar and " + dir + "/./a.tar are the same path"},
+			"oci-archive:" + dir + "/a.tar:moobox:latest and " + dir + "/./a.tar are the same path"},
 	}
 	for _, c := range cases {
 		tgs := parseTargets(t, c.targets)
@@ -419,6 +421,43 @@ func TestWriteOverlapping(t *testing.T) {
 	// A file next to the layout is fine.
 	if err := WriteAll(ctx, []Target{lay2}, img, WriteOptions{}, File{dir + "/lay.sbom.json", []byte("{}")}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestWriteOverLinks: a symbolic link in an output's directory is
+// followed when comparing outputs, one in the last component is not: the
+// output is renamed over the link, so "a.tar -> b.tar" and b.tar are two
+// outputs, and both are written.
+func TestWriteOverLinks(t *testing.T) {
+	dir := t.TempDir()
+	img, err := NewImage(testTree(t, 5, "X"), amd64, DefaultConfig(time.Unix(5, 0), ""), Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir+"/out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/out/b.tar", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][2]string{{"b.tar", dir + "/out/a.tar"}, {"out", dir + "/outlink"}} {
+		if err := os.Symlink(l[0], l[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	err = WriteAll(ctx, parseTargets(t, []string{"oci-archive:" + dir + "/outlink/x.tar"}), img, WriteOptions{}, File{dir + "/out/x.tar", nil})
+	if want := "oci-archive:" + dir + "/outlink/x.tar:moobox:latest and " + dir + "/out/x.tar are the same path"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("through a linked directory: %v, want %q", err, want)
+	}
+	if err := WriteAll(ctx, parseTargets(t, []string{"oci-archive:" + dir + "/out/a.tar", "oci-archive:" + dir + "/out/b.tar:v2"}), img, WriteOptions{}); err != nil {
+		t.Fatalf("a.tar -> b.tar and b.tar: %v", err)
+	}
+	for _, p := range []string{"a.tar", "b.tar"} {
+		fi, err := os.Lstat(dir + "/out/" + p)
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+			t.Errorf("%s: %v %v, want a written archive", p, fi, err)
+		}
 	}
 }
 

@@ -216,7 +216,9 @@ func checkDistinct(targets []Target, extra []File) error {
 		if t.Transport == TransportDocker {
 			continue
 		}
-		o := output{t.Transport + ":" + t.Path, canonical(t.Path)}
+		// The whole target, tag included: two tags of one layout
+		// are still one path.
+		o := output{t.String(), canonical(t.Path)}
 		outs = append(outs, o)
 		if t.Transport == TransportOCI {
 			layouts = append(layouts, o)
@@ -240,15 +242,22 @@ func checkDistinct(targets []Target, extra []File) error {
 	return nil
 }
 
-// canonical is p absolute and clean, its nearest existing ancestor with
-// symbolic links resolved, so that two spellings of a path compare equal.
+// canonical is p absolute and clean, with symbolic links resolved in its
+// directory (the nearest existing ancestor of it), so that two spellings
+// of a path compare equal. A link in the last component is not followed:
+// outputs are renamed over the path, replacing the link, not what it
+// points to.
 func canonical(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return filepath.Clean(p)
 	}
-	rest := ""
-	for d := abs; ; d = filepath.Dir(d) {
+	dir, base := filepath.Dir(abs), filepath.Base(abs)
+	if dir == abs {
+		return abs // the root
+	}
+	rest := base
+	for d := dir; ; d = filepath.Dir(d) {
 		if r, err := filepath.EvalSymlinks(d); err == nil {
 			return filepath.Join(r, rest)
 		}
