@@ -2,6 +2,7 @@ package sif
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -148,5 +149,47 @@ func TestExtractKeepsHoles(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(out, "holes"))
 	if !bytes.Equal(a, b) {
 		t.Errorf("extracted content differs from unsquashfs's")
+	}
+}
+
+// TestPartlySharedBlocksRefused: a file whose blocks start inside another
+// file's blocks (mksquashfs never writes that: it shares whole files) is
+// refused, so files cannot make the check decompress the same blocks
+// again and again through block lists that differ.
+func TestPartlySharedBlocksRefused(t *testing.T) {
+	src := t.TempDir()
+	for _, n := range []string{"a", "b"} {
+		writeFile(t, filepath.Join(src, n), bytes.Repeat([]byte(n+" moo\n"), 3*4096/5+1)[:3*4096], 0o644)
+	}
+	// Inodes stored uncompressed, so the test can edit one in place.
+	img := mksquashfs(t, src, "-b", "4096", "-no-fragments", "-noI")
+	sq, err := newSqReader(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkData(sq); err != nil {
+		t.Fatalf("the image as written: %v", err)
+	}
+	a, errA := sq.lookup("a")
+	b, errB := sq.lookup("b")
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	first := blockOffsets(t, sq, a)
+	// b's blocks now start at a's second block (a basic file inode:
+	// 16-byte header, then the blocks' start).
+	at := sq.inodeTable + b.ref>>16 + 2 + b.ref&0xffff + 16
+	if got := binary.LittleEndian.Uint32(img[at:]); uint64(got) != b.blocksStart {
+		t.Fatalf("b's inode: blocks start %d, want %d", got, b.blocksStart)
+	}
+	bad := bytes.Clone(img)
+	binary.LittleEndian.PutUint32(bad[at:], uint32(first[1]))
+	sq, err = newSqReader(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = checkData(sq)
+	if want := "/b shares only part of its data blocks with another file"; err == nil || err.Error() != want {
+		t.Errorf("checkData: %v, want %q", err, want)
 	}
 }
