@@ -193,3 +193,53 @@ func TestPartlySharedBlocksRefused(t *testing.T) {
 		t.Errorf("checkData: %v, want %q", err, want)
 	}
 }
+
+// FuzzExtract feeds Extract and the checks corrupted images with
+// fragments, a sparse file, a file of several blocks and a symlink: an
+// error, never a panic nor a hang.
+func FuzzExtract(f *testing.F) {
+	mk, err := exec.LookPath("mksquashfs")
+	if err != nil {
+		f.Skip("mksquashfs (squashfs-tools) not found")
+	}
+	src := f.TempDir()
+	big := make([]byte, 10000)
+	for i := range big {
+		big[i] = byte(i * 7 % 251)
+	}
+	for p, data := range map[string][]byte{"a": []byte("hello hello hello"), "d/b": big} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755); err != nil {
+			f.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, p), data, 0o755); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../a", filepath.Join(src, "d/l")); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "sp"), nil, 0o644); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(src, "sp"), 9000); err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range []string{"gzip", "xz", "zstd"} {
+		out := filepath.Join(f.TempDir(), "img.sq")
+		if b, err := exec.Command(mk, src, out, "-noappend", "-quiet", "-no-progress", "-all-root", "-comp", c, "-b", "4096").CombinedOutput(); err != nil {
+			f.Fatalf("mksquashfs: %v\n%s", err, b)
+		}
+		img, err := os.ReadFile(out)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(img)
+	}
+	f.Fuzz(func(t *testing.T, img []byte) {
+		_ = Extract(img, t.TempDir())
+		if sq, err := newSqReader(img); err == nil {
+			checkData(sq)
+			resolve(sq, "d/l")
+		}
+	})
+}
