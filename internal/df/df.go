@@ -185,42 +185,37 @@ func Main(c *applet.Ctx) int {
 	return rc
 }
 
-// findMount finds the mount holding path as busybox's find_mount_point:
-// a block device names the mount of that device; otherwise the last mount
-// whose device number matches the path's (or, failing that, the longest
-// mount point prefix).
+// findMount finds the mount holding path as busybox's find_mount_point
+// does: the first mount table entry (rootfs skipped) whose mount point or
+// source is path itself, or whose source is a block device with path's
+// device number, or whose mount point is on path's device. The first, not
+// the last: a bind mount of the root file system's device made later (as
+// container engines make) must not stand for "/".
 func findMount(path string, mounts []procfs.Mount) (procfs.Mount, bool) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return procfs.Mount{}, false
 	}
-	if st.Mode&fsfmt.IFMT == fsfmt.IFBLK {
-		for i := len(mounts) - 1; i >= 0; i-- {
-			if mounts[i].Source == path {
-				return mounts[i], true
-			}
-		}
-	}
 	dev := uint64(st.Dev)
-	for i := len(mounts) - 1; i >= 0; i-- {
-		m := mounts[i]
-		if uint64(unix.Mkdev(m.Major, m.Minor)) == dev {
-			var ms unix.Stat_t
-			if unix.Stat(m.Point, &ms) == nil && uint64(ms.Dev) == dev {
-				return m, true
-			}
+	if f := st.Mode & fsfmt.IFMT; f == fsfmt.IFBLK || f == fsfmt.IFCHR {
+		dev = uint64(st.Rdev) // UBI volumes are character devices
+	}
+	for _, m := range mounts {
+		if m.Source == "rootfs" {
+			continue
+		}
+		if m.Point == path || m.Source == path {
+			return m, true
+		}
+		var ms unix.Stat_t
+		if strings.HasPrefix(m.Source, "/") && unix.Stat(m.Source, &ms) == nil && uint64(ms.Rdev) == dev {
+			return m, true
+		}
+		if unix.Stat(m.Point, &ms) == nil && uint64(ms.Dev) == dev {
+			return m, true
 		}
 	}
-	best := -1
-	for i, m := range mounts {
-		if strings.HasPrefix(path, m.Point) && (best < 0 || len(m.Point) >= len(mounts[best].Point)) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return procfs.Mount{}, false
-	}
-	return mounts[best], true
+	return procfs.Mount{}, false
 }
 
 // printable replaces control bytes and invalid UTF-8 with '?', as

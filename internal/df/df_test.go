@@ -2,11 +2,15 @@ package df
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/moobox/moobox/internal/applet"
 	"github.com/moobox/moobox/internal/testutil"
 )
 
@@ -93,4 +97,49 @@ func tableDiff(t *testing.T, bb string, num *regexp.Regexp, args []string) strin
 		}
 	}
 	return ""
+}
+
+// TestMain lets the test binary stand in for df (MOOBOX_DF_TEST_MAIN=1),
+// so a test can run it in a mount namespace of its own.
+func TestMain(m *testing.M) {
+	if os.Getenv("MOOBOX_DF_TEST_MAIN") == "1" {
+		os.Exit(Main(applet.OS()))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBindMountOfRootDevice: a bind mount of the root file system's device
+// made after "/" (as container engines make them) does not stand for "/":
+// like busybox, df PATH takes the first matching mount table entry.
+func TestBindMountOfRootDevice(t *testing.T) {
+	bb := testutil.RequireTool(t, "busybox", "busybox-static")
+	testutil.RequireRoot(t)
+	unshare := testutil.RequireTool(t, "unshare", "util-linux")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both directories on the file system that holds the test's temp dir,
+	// which is then mounted a second time, later in the table.
+	a, b := t.TempDir(), t.TempDir()
+	script := `mount --bind "$1" "$2" || exit 1
+for p in / "$2" "$3"; do
+	echo "== $p"; "$4" df "$p"; echo "rc=$?"
+	echo "-- moobox"; MOOBOX_DF_TEST_MAIN=1 "$5" "$p"; echo "rc=$?"
+done`
+	out, err := exec.Command(unshare, "-m", "sh", "-c", script, "sh", a, b, filepath.Dir(a), bb, exe).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	num := regexp.MustCompile(` +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+%`)
+	for _, part := range strings.Split(string(out), "== ")[1:] {
+		want, got, ok := strings.Cut(num.ReplaceAllString(part, " N"), "-- moobox\n")
+		if !ok {
+			t.Fatalf("output:\n%s", out)
+		}
+		_, want, _ = strings.Cut(want, "\n") // drop the path line
+		if got != want {
+			t.Errorf("df %s\n--- moobox\n%s--- busybox\n%s", strings.SplitN(part, "\n", 2)[0], got, want)
+		}
+	}
 }
