@@ -335,11 +335,11 @@ func TestWriteAllOrNothing(t *testing.T) {
 	}{
 		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar", "oci-archive:" + dir + "/missing/x.tar"}, nil,
 			"cannot write in " + dir + "/missing: no such file or directory"},
-		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar"}, []File{{dir + "/missing/sbom.json", nil}},
+		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar"}, []File{{Path: dir + "/missing/sbom.json", Data: nil}},
 			"cannot write in " + dir + "/missing: no such file or directory"},
 		{[]string{"oci-archive:" + dir + "/ok.tar", "oci-archive:" + dir + "/d.tar"}, nil, "cannot write " + dir + "/d.tar: is a directory"},
 		// The push fails after the files are staged: they go too.
-		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar", "docker://127.0.0.1:1/moobox/x:y"}, []File{{dir + "/sbom.json", []byte("{}")}},
+		{[]string{"oci:" + dir + "/new/lay", "oci-archive:" + dir + "/ok.tar", "docker://127.0.0.1:1/moobox/x:y"}, []File{{Path: dir + "/sbom.json", Data: []byte("{}")}},
 			"push 127.0.0.1:1/moobox/x:y"},
 	}
 	for _, c := range cases {
@@ -388,9 +388,9 @@ func TestWriteOverlapping(t *testing.T) {
 		extra   []File
 		want    string
 	}{
-		{[]string{"oci:" + dir + "/lay:v2"}, []File{{dir + "/lay/sbom.json", []byte("{}")}},
+		{[]string{"oci:" + dir + "/lay:v2"}, []File{{Path: dir + "/lay/sbom.json", Data: []byte("{}")}},
 			dir + "/lay/sbom.json is inside the layout oci:" + dir + "/lay:v2, which is replaced whole"},
-		{[]string{"oci:" + dir + "/lay:v2"}, []File{{dir + "/x/../lay/./blobs", []byte("{}")}},
+		{[]string{"oci:" + dir + "/lay:v2"}, []File{{Path: dir + "/x/../lay/./blobs", Data: []byte("{}")}},
 			dir + "/x/../lay/./blobs is inside the layout oci:" + dir + "/lay:v2, which is replaced whole"},
 		{[]string{"oci:" + dir + "/lay:v2", "oci-archive:" + dir + "/lay/a.tar"}, nil,
 			"oci-archive:" + dir + "/lay/a.tar:moobox:latest is inside the layout oci:" + dir + "/lay:v2"},
@@ -400,7 +400,7 @@ func TestWriteOverlapping(t *testing.T) {
 			"oci:" + dir + "/two:v1 and oci:" + dir + "/two:v2 are the same path"},
 		{[]string{"oci-archive:" + dir + "/a.tar", "docker-archive:" + dir + "/a.tar"}, nil,
 			"oci-archive:" + dir + "/a.tar:moobox:latest and docker-archive:" + dir + "/a.tar:moobox:latest are the same path"},
-		{[]string{"oci-archive:" + dir + "/a.tar"}, []File{{dir + "/./a.tar", nil}},
+		{[]string{"oci-archive:" + dir + "/a.tar"}, []File{{Path: dir + "/./a.tar", Data: nil}},
 			"oci-archive:" + dir + "/a.tar:moobox:latest and " + dir + "/./a.tar are the same path"},
 	}
 	for _, c := range cases {
@@ -419,7 +419,7 @@ func TestWriteOverlapping(t *testing.T) {
 		}
 	}
 	// A file next to the layout is fine.
-	if err := WriteAll(ctx, []Target{lay2}, img, WriteOptions{}, File{dir + "/lay.sbom.json", []byte("{}")}); err != nil {
+	if err := WriteAll(ctx, []Target{lay2}, img, WriteOptions{}, File{Path: dir + "/lay.sbom.json", Data: []byte("{}")}); err != nil {
 		t.Error(err)
 	}
 }
@@ -446,7 +446,7 @@ func TestWriteOverLinks(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	err = WriteAll(ctx, parseTargets(t, []string{"oci-archive:" + dir + "/outlink/x.tar"}), img, WriteOptions{}, File{dir + "/out/x.tar", nil})
+	err = WriteAll(ctx, parseTargets(t, []string{"oci-archive:" + dir + "/outlink/x.tar"}), img, WriteOptions{}, File{Path: dir + "/out/x.tar", Data: nil})
 	if want := "oci-archive:" + dir + "/outlink/x.tar:moobox:latest and " + dir + "/out/x.tar are the same path"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("through a linked directory: %v, want %q", err, want)
 	}

@@ -110,6 +110,7 @@ type WriteOptions struct {
 type File struct {
 	Path string
 	Data []byte
+	Mode os.FileMode // 0: 0644
 }
 
 // Write stores a at t: WriteAll with one target.
@@ -164,11 +165,11 @@ func WriteAll(ctx context.Context, targets []Target, a Artifact, o WriteOptions,
 				s, err = stageLayoutDir(t.Path, t.Ref, a)
 			}
 		case TransportOCIArchive:
-			s, err = stageFile(t.Path, func(w io.Writer) error { return writeLayoutTar(w, t.Ref, a, o.MTime) })
+			s, err = stageFile(t.Path, 0o644, func(w io.Writer) error { return writeLayoutTar(w, t.Ref, a, o.MTime) })
 		case TransportDockerArchive:
 			var tag name.Tag
 			if tag, err = name.NewTag(t.Ref); err == nil {
-				s, err = stageFile(t.Path, func(w io.Writer) error { return tarball.Write(tag, a.(*Image), w) })
+				s, err = stageFile(t.Path, 0o644, func(w io.Writer) error { return tarball.Write(tag, a.(*Image), w) })
 			}
 		case TransportDocker:
 			continue
@@ -181,7 +182,11 @@ func WriteAll(ctx context.Context, targets []Target, a Artifact, o WriteOptions,
 		outs = append(outs, s)
 	}
 	for _, f := range extra {
-		s, err := stageFile(f.Path, func(w io.Writer) error { _, err := w.Write(f.Data); return err })
+		mode := f.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		s, err := stageFile(f.Path, mode, func(w io.Writer) error { _, err := w.Write(f.Data); return err })
 		if err != nil {
 			return err
 		}
@@ -526,7 +531,7 @@ func writeFile(p string, data []byte) error {
 
 // stageFile writes path's content, from fill, to a temporary file in the
 // same directory, to be renamed into place on commit.
-func stageFile(path string, fill func(io.Writer) error) (*staged, error) {
+func stageFile(path string, mode os.FileMode, fill func(io.Writer) error) (*staged, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("cannot write %s: is a directory", path)
 	}
@@ -544,7 +549,7 @@ func stageFile(path string, fill func(io.Writer) error) (*staged, error) {
 	}
 	_, err = f.Write(buf.Bytes())
 	if err == nil {
-		err = f.Chmod(0o644)
+		err = f.Chmod(mode) // CreateTemp makes 0600, whatever the umask
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -558,7 +563,7 @@ func stageFile(path string, fill func(io.Writer) error) (*staged, error) {
 
 // WriteFileAtomic writes data to path (0644) via a temporary file.
 func WriteFileAtomic(path string, data []byte) error {
-	return WriteAll(context.Background(), nil, nil, WriteOptions{}, File{path, data})
+	return WriteAll(context.Background(), nil, nil, WriteOptions{}, File{Path: path, Data: data})
 }
 
 // push uploads a with go-containerregistry's remote, authenticating with

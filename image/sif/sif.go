@@ -35,12 +35,11 @@ package sif
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -232,49 +231,7 @@ func Build(t *rootfs.Tree, d *deffile.Def, o Options) (*Image, error) {
 // existing file is replaced atomically. The file is 0755 like Apptainer's
 // (the launch line makes it executable).
 func WriteFile(name string, data []byte) error {
-	dir, base := filepath.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", name, unwrapPath(err))
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	// CreateTemp makes 0600; chmod explicitly so the umask does not matter.
-	if err := f.Chmod(0o755); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return fmt.Errorf("cannot write %s: %w", name, unwrapPath(err))
-	}
-	ok = true
-	return nil
-}
-
-// unwrapPath drops the temporary file's name from an *os.PathError or
-// *os.LinkError: the user named the output, not the temp file.
-func unwrapPath(err error) error {
-	switch e := err.(type) {
-	case *os.PathError:
-		return e.Err
-	case *os.LinkError:
-		return e.Err
-	}
-	return err
+	return oci.WriteAll(context.Background(), nil, nil, oci.WriteOptions{}, oci.File{Path: name, Data: data, Mode: 0o755})
 }
 
 // Meta is the container metadata derived from the definition file: the
